@@ -104,17 +104,22 @@ def _hub_loader(info: DatasetInfo) -> Callable[[], datasets.DatasetDict]:
     validation split; 10% of train (stratified, seed 0) becomes one.
     """
     def load() -> datasets.DatasetDict:
+        def tidy(ds: datasets.Dataset) -> datasets.Dataset:  # text + ClassLabel, so that stratifying works
+            if "sentence" in ds.column_names:
+                ds = ds.rename_column("sentence", "text")
+            ds = ds.remove_columns([c for c in ds.column_names if c not in ("text", "label")])
+            return ds.cast(_features(info.labels))
+
         if info.name == "sst2":
-            raw = datasets.load_dataset("nyu-mll/glue", "sst2").rename_column("sentence", "text")
-            raw = raw.remove_columns([c for c in raw["train"].column_names if c not in ("text", "label")])
-            carved = raw["train"].train_test_split(test_size=len(raw["validation"]), stratify_by_column="label", seed=0)
-            parts = {"train": carved["train"], "validation": carved["test"], "test": raw["validation"]}
+            raw = datasets.load_dataset("nyu-mll/glue", "sst2")
+            train, test = tidy(raw["train"]), tidy(raw["validation"])  # GLUE's test labels are hidden (-1)
+            carved = train.train_test_split(test_size=len(test), stratify_by_column="label", seed=0)
         else:
             hub_id = {"imdb": "stanfordnlp/imdb", "ag_news": "fancyzhx/ag_news"}[info.name]
             raw = datasets.load_dataset(hub_id)
-            carved = raw["train"].train_test_split(test_size=0.1, stratify_by_column="label", seed=0)
-            parts = {"train": carved["train"], "validation": carved["test"], "test": raw["test"]}
-        return datasets.DatasetDict({k: v.cast(_features(info.labels)) for k, v in parts.items()})
+            train, test = tidy(raw["train"]), tidy(raw["test"])
+            carved = train.train_test_split(test_size=0.1, stratify_by_column="label", seed=0)
+        return datasets.DatasetDict({"train": carved["train"], "validation": carved["test"], "test": test})
     return load
 
 
