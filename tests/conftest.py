@@ -1,6 +1,10 @@
 """Shared test set-up: every test starts on the offline profile with no profile chosen yet."""
 
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +27,22 @@ def tokenizer():
     import helpers
 
     return helpers.load_tokenizer()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """Build the whole website once per test run (quick slices, warnings as errors) and return its html folder.
+
+    jupyter-book executes every notebook; a failing cell, a broken cross-reference or an unknown glue key
+    fails the build, and so this fixture.
+    """
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "BOOK_PROFILE": "offline", "BOOK_QUICK": "1", "MPLBACKEND": "Agg"}
+    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
+    run = subprocess.run([jb, "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+                         env=env, capture_output=True, text=True, timeout=3000)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return out / "_build" / "html"
