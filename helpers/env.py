@@ -133,7 +133,8 @@ def best_precision(device: str) -> str:
     import torch
 
     if device == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp16"
+        major, _ = torch.cuda.get_device_capability()
+        return "bf16" if major >= 8 else "fp16"  # bf16 tensor cores arrived with Ampere (8.0); T4 is 7.5
     return "fp32"
 
 

@@ -79,9 +79,9 @@ def test_quick_from_environment(monkeypatch):
 def test_precision_by_device(monkeypatch):
     assert henv.best_precision("cpu") == "fp32"
     assert henv.best_precision("mps") == "fp32"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))  # H100
     assert henv.best_precision("cuda") == "bf16"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # T4
     assert henv.best_precision("cuda") == "fp16"
 
 
