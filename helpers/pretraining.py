@@ -457,47 +457,165 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
 
 
 @torch.no_grad()
-def evaluate_pretraining(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
-                         mlm_probability: float = 0.15) -> dict[str, float]:
-    """Held-out MLM and NSP quality: loss, top-1 / top-5 masked-token accuracy, NSP accuracy.
+def encode_for_heads(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
+                     mlm_probability: float = 0.15, mask_fraction: float = 0.8, random_fraction: float = 0.1,
+                     progress: bool = False, desc: str = "encoding") -> dict[str, torch.Tensor]:
+    """Mask ``examples`` once and keep what the heads see: the encoder's output at every chosen position and
+    at every pair's ``[CLS]``.
 
-    The masked positions come from a generator seeded with ``seed``, so two models evaluated with the same
-    seed are scored on exactly the same positions. Every chosen token is replaced by ``[MASK]``
-    (``mask_fraction=1.0``): the 10% random / 10% kept tokens are a training device, and a kept token would
-    only measure copying. NSP metrics appear when the examples are sentence pairs.
+    When the encoder is frozen, its output for a given masked input never changes, so the heads can be
+    trained (:func:`train_heads`) and scored (:func:`evaluate_heads`) on these cached vectors without running
+    the encoder again: one forward pass instead of one per step. Each example gets one fixed masking
+    (*static* masking, as in the original BERT code, rather than a new masking every epoch). The masks
+    depend only on ``seed`` and ``batch_size``. Returns ``hidden`` (n_masked, H), ``labels`` (n_masked,),
+    ``cls`` (n_pairs, H) and ``nsp_labels`` (n_pairs,).
     """
+    from tqdm.auto import tqdm
+
+    if not examples:
+        raise ValueError("No examples to encode.")
     was_training = model.training
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    mlm_logits, mlm_labels, nsp_logits, nsp_labels = [], [], [], []
-    for i in range(0, len(examples), batch_size):
+    device = next(model.parameters()).device
+    hidden, labels, cls, nsp = [], [], [], []
+    for i in tqdm(range(0, len(examples), batch_size), desc=desc, disable=not progress, mininterval=2.0):
         batch = collate_pretraining(examples[i:i + batch_size], tokenizer, mlm_probability=mlm_probability,
-                                    mask_fraction=1.0, random_fraction=0.0, generator=gen)
-        out = pretraining_forward(model, batch)
-        if "mlm_logits" in out:
-            top = out["mlm_logits"].float()
-            # keep the log-probability of the answer and the top-5 ids, not the full (n, 30522) matrix
-            mlm_logits.append((torch.log_softmax(top, -1).gather(1, out["mlm_labels"][:, None]).squeeze(1),
-                               top.topk(5, dim=-1).indices))
-            mlm_labels.append(out["mlm_labels"])
-        if "nsp_logits" in out:
-            nsp_logits.append(out["nsp_logits"].float())
-            nsp_labels.append(out["nsp_labels"])
+                                    mask_fraction=mask_fraction, random_fraction=random_fraction, generator=gen)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        out = model.bert(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                         token_type_ids=batch["token_type_ids"]).last_hidden_state
+        keep = batch["labels"] != IGNORE_INDEX
+        hidden.append(out[keep].float().cpu())
+        labels.append(batch["labels"][keep].cpu())
+        rows = batch["next_sentence_label"] != IGNORE_INDEX
+        cls.append(out[rows, 0].float().cpu())
+        nsp.append(batch["next_sentence_label"][rows].cpu())
     if was_training:
         model.train()
-    if not mlm_labels:
-        raise ValueError("No token was masked: too few examples to evaluate.")
-    log_p = torch.cat([a for a, _ in mlm_logits])
-    top5 = torch.cat([b for _, b in mlm_logits])
-    labels = torch.cat(mlm_labels)
-    hit = top5 == labels[:, None]
+    return {"hidden": torch.cat(hidden), "labels": torch.cat(labels), "cls": torch.cat(cls),
+            "nsp_labels": torch.cat(nsp)}
+
+
+def _heads_outputs(model, hidden: torch.Tensor, cls: torch.Tensor):
+    device = next(model.parameters()).device
+    mlm = model.cls.predictions(hidden.to(device)) if len(hidden) else None
+    nsp = None
+    if len(cls):
+        pooled = model.bert.pooler(cls.to(device)[:, None, :]) if model.bert.pooler is not None else cls.to(device)
+        nsp = model.cls.seq_relationship(pooled)
+    return mlm, nsp
+
+
+@torch.no_grad()
+def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int = 1024) -> dict[str, float]:
+    """MLM loss, top-1 / top-5 masked-token accuracy and (for pairs) NSP loss and accuracy, on cached
+    features from :func:`encode_for_heads`."""
+    was_training = model.training
+    model.eval()
+    n = len(features["labels"])
+    if n == 0:
+        raise ValueError("No masked positions in the features.")
+    log_p, top5 = [], []
+    for i in range(0, n, batch_size):
+        logits, _ = _heads_outputs(model, features["hidden"][i:i + batch_size], features["cls"][:0])
+        y = features["labels"][i:i + batch_size].to(logits.device)
+        log_p.append(torch.log_softmax(logits.float(), -1).gather(1, y[:, None]).squeeze(1).cpu())
+        top5.append(logits.topk(5, dim=-1).indices.cpu())
+    log_p, top5 = torch.cat(log_p), torch.cat(top5)
+    hit = top5 == features["labels"][:, None]
     result = {"mlm_loss": float(-log_p.mean()), "top1": float(hit[:, 0].float().mean()),
-              "top5": float(hit.any(dim=1).float().mean()), "masked_tokens": int(labels.numel())}
-    if nsp_labels:
-        logits, y = torch.cat(nsp_logits), torch.cat(nsp_labels)
-        result.update(nsp_loss=float(F.cross_entropy(logits, y)), nsp_accuracy=nsp_accuracy(logits, y),
+              "top5": float(hit.any(dim=1).float().mean()), "masked_tokens": n}
+    if len(features["nsp_labels"]):
+        _, logits = _heads_outputs(model, features["hidden"][:0], features["cls"])
+        y = features["nsp_labels"].to(logits.device)
+        result.update(nsp_loss=float(F.cross_entropy(logits.float(), y)), nsp_accuracy=nsp_accuracy(logits, y),
                       pairs=int(y.numel()))
+    if was_training:
+        model.train()
     return result
+
+
+def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_size: int = 256,
+                pairs_per_step: int = 64, lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
+                seed: int = 0, eval_features: dict[str, torch.Tensor] | None = None, eval_every: int | None = None,
+                progress: bool = True, desc: str = "training the heads") -> dict[str, list]:
+    """Train the MLM head (transform and output bias; the output matrix is the frozen, tied word embedding)
+    and the NSP head (pooler and classifier) on cached features from :func:`encode_for_heads`.
+
+    Each step draws ``batch_size`` masked positions and ``pairs_per_step`` sentence pairs; the loss is
+    ``L_MLM + L_NSP``. AdamW with linear warm-up then decay. Returns the same history as
+    :func:`train_pretraining`, so :func:`plot_pretraining_history` draws either.
+    """
+    from tqdm.auto import tqdm
+
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}.")
+    if len(features["labels"]) == 0:
+        raise ValueError("No masked positions in the features.")
+    params = _set_trainable(model, "heads")
+    model.train()
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    scheduler = _warmup_linear(optimizer, int(warmup_fraction * steps), steps)
+    gen = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    history: dict[str, list] = {"step": [], "mlm_loss": [], "nsp_loss": [], "eval_step": [], "eval_mlm_loss": [],
+                                "eval_nsp_loss": [], "eval_top1": [], "seconds": 0.0}
+    eval_every = eval_every or max(1, steps // 8)
+
+    def held_out(step: int) -> None:
+        if eval_features is not None:
+            m = evaluate_heads(model, eval_features)
+            history["eval_step"].append(step)
+            history["eval_mlm_loss"].append(m["mlm_loss"])
+            history["eval_nsp_loss"].append(m.get("nsp_loss", float("nan")))
+            history["eval_top1"].append(m["top1"])
+            model.train()
+
+    n_tok, n_pairs = len(features["labels"]), len(features["nsp_labels"])
+    start = time.perf_counter()
+    held_out(0)
+    for step in tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=2.0):
+        tok_idx = torch.randint(n_tok, (min(batch_size, n_tok),), generator=gen)
+        pair_idx = torch.randint(n_pairs, (min(pairs_per_step, n_pairs),), generator=gen) if n_pairs else tok_idx[:0]
+        mlm_logits, nsp_logits = _heads_outputs(model, features["hidden"][tok_idx], features["cls"][pair_idx])
+        mlm_loss = F.cross_entropy(mlm_logits.float(), features["labels"][tok_idx].to(device))
+        loss = mlm_loss
+        nsp_value = float("nan")
+        if nsp_logits is not None:
+            nsp_loss = F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx].to(device))
+            loss = loss + nsp_loss
+            nsp_value = nsp_loss.item()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        history["step"].append(step)
+        history["mlm_loss"].append(mlm_loss.item())
+        history["nsp_loss"].append(nsp_value)
+        if step % eval_every == 0 or step == steps:
+            held_out(step)
+    history["seconds"] = time.perf_counter() - start
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad = True
+    return history
+
+
+def evaluate_pretraining(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
+                         mlm_probability: float = 0.15, progress: bool = False) -> dict[str, float]:
+    """Held-out MLM and NSP quality: loss, top-1 / top-5 masked-token accuracy, NSP accuracy.
+
+    The masked positions come from a generator seeded with ``seed`` (and depend on ``batch_size``), so
+    two models evaluated with the same seed are scored on exactly the same positions. Every chosen token
+    is replaced by ``[MASK]`` (``mask_fraction=1.0``): the 10% random / 10% kept tokens are a training
+    device, and a kept token would only measure copying. NSP metrics appear when the examples are pairs.
+    """
+    features = encode_for_heads(model, examples, tokenizer, seed=seed, batch_size=batch_size,
+                                mlm_probability=mlm_probability, mask_fraction=1.0, random_fraction=0.0,
+                                progress=progress, desc="evaluating")
+    return evaluate_heads(model, features)
 
 
 @torch.no_grad()

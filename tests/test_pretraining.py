@@ -250,3 +250,23 @@ def test_tiny_config_and_fine_tune(tokenizer):
     assert result["accuracy"] == 1.0
     table = pt.summarise_runs({"a": [0.5, 0.7], "b": [0.6]})
     assert table.loc["a", "mean"] == pytest.approx(0.6) and table.loc["a", "std"] == pytest.approx(math.sqrt(0.02))
+
+
+def test_cached_heads_training_matches_full_forward_and_learns(tokenizer):
+    torch.manual_seed(0)
+    model, _ = pt.add_pretraining_heads(tiny_config(len(tokenizer)))
+    examples = pt.make_nsp_pairs(DOCS, tokenizer, seed=0)
+    held = pt.make_nsp_pairs(DOCS[:4], tokenizer, seed=1)
+    eval_features = pt.encode_for_heads(model, held, tokenizer, seed=5, mask_fraction=1.0, random_fraction=0.0)
+    assert (eval_features["labels"] != -100).all() and len(eval_features["cls"]) == len(held)
+    # the cached evaluation scores the same positions as a full forward pass with the same seed
+    before = pt.evaluate_heads(model, eval_features)
+    assert before == pytest.approx(pt.evaluate_pretraining(model, held, tokenizer, seed=5), rel=1e-5)
+    features = pt.encode_for_heads(model, examples, tokenizer, seed=0)
+    encoder_before = {k: v.clone() for k, v in model.bert.encoder.state_dict().items()}
+    h = pt.train_heads(model, features, steps=40, batch_size=64, lr=1e-2, eval_features=eval_features,
+                       progress=False)
+    assert all(torch.equal(v, encoder_before[k]) for k, v in model.bert.encoder.state_dict().items())
+    after = pt.evaluate_heads(model, eval_features)
+    assert after["mlm_loss"] < before["mlm_loss"] - 0.3  # it learns at least the token frequencies
+    assert h["eval_step"][0] == 0 and h["eval_step"][-1] == 40 and len(h["mlm_loss"]) == 40
