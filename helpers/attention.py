@@ -286,6 +286,41 @@ def softmax_saturation(d_k: int, scale: bool, n: int = 32, trials: int = 200, se
             "jacobian_norm": torch.linalg.matrix_norm(jac).mean().item()}
 
 
+def bytes_allocated(fn, *args, **kwargs) -> int:
+    """Total bytes of the new tensors that the PyTorch operations inside ``fn(*args, **kwargs)`` create.
+
+    Every operation is intercepted (a ``TorchDispatchMode``) and the storage of each result counted once; views
+    (a transpose, a reshape without copy) share their input's storage and cost nothing. The results are kept
+    alive until the end, so the allocator cannot reuse freed memory and hide an allocation: the total is what
+    the function allocates in all, an upper bound on its peak.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    def storages(tree):
+        return [t.untyped_storage() for t in tree_leaves(tree) if isinstance(t, Tensor)]
+
+    seen = {st.data_ptr() for st in storages((args, kwargs))}
+    kept: list = []
+
+    class Counter(TorchDispatchMode):
+        total = 0
+
+        def __torch_dispatch__(self, func, types, f_args=(), f_kwargs=None):
+            out = func(*f_args, **(f_kwargs or {}))
+            for st in storages(out):
+                if st.data_ptr() not in seen:
+                    seen.add(st.data_ptr())
+                    Counter.total += st.nbytes()
+                    kept.append(st)
+            return out
+
+    with Counter():
+        fn(*args, **kwargs)
+    kept.clear()
+    return Counter.total
+
+
 # ----------------------------------------------------------------------------------------------------
 # Part 2. Attention from a real model
 # ----------------------------------------------------------------------------------------------------
@@ -516,13 +551,14 @@ def head_view(att: Attentions, *, layer: int | None = None, heads: Sequence[int]
         raise ValueError(f"{n} tokens is too long for the head view (limit {max_tokens}); use a shorter text, or "
                          "plot_attention_heatmap for one head.")
     auto_layers, auto_heads = _limit_for_length(n, n_layers, n_heads, budget)
+    limited = (layers is None and len(auto_layers) < n_layers) or (heads is None and len(auto_heads) < n_heads)
     layers = list(layers) if layers is not None else auto_layers
     heads = list(heads) if heads is not None else (None if len(auto_heads) == n_heads else auto_heads)
     if layer is None:
         layer = layers[0]
     if layer not in layers:
         raise ValueError(f"layer {layer} is not among the layers included: {layers}.")
-    if len(layers) < n_layers or heads is not None:
+    if limited:
         print(f"Long input ({n} tokens): the head view includes layers {layers} and ticks heads {heads or 'all'}.")
     attention = [att.weights[i][None] for i in range(n_layers)]
     raw = bertviz.head_view(attention, list(att.tokens), layer=layer, heads=heads, include_layers=layers,
@@ -547,9 +583,10 @@ def model_view(att: Attentions, *, layers: Sequence[int] | None = None, heads: S
     if n > max_tokens:
         raise ValueError(f"{n} tokens is too long for the model view (limit {max_tokens}); use a shorter text.")
     auto_layers, auto_heads = _limit_for_length(n, n_layers, n_heads, budget)
+    limited = (layers is None and len(auto_layers) < n_layers) or (heads is None and len(auto_heads) < n_heads)
     layers = list(layers) if layers is not None else auto_layers
     heads = list(heads) if heads is not None else auto_heads
-    if len(layers) < n_layers or len(heads) < n_heads:
+    if limited:
         print(f"Long input ({n} tokens): the model view shows layers {layers} and heads {heads}.")
     attention = [att.weights[i][None] for i in range(n_layers)]
     raw = bertviz.model_view(attention, list(att.tokens), include_layers=layers, include_heads=heads,

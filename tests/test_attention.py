@@ -189,3 +189,13 @@ def test_softmax_saturation_grows_without_scaling():
     scaled = attn.softmax_saturation(512, scale=True)
     assert big["max_weight"] > small["max_weight"] and big["jacobian_norm"] < small["jacobian_norm"]
     assert abs(scaled["score_std"] - 1.0) < 0.1 and big["score_std"] > 15
+
+
+def test_bytes_allocated_sees_the_three_n_by_n_matrices():
+    sizes = {}
+    for n in (64, 256):
+        q, k, v = (torch.randn(1, 12, n, 32) for _ in range(3))
+        sizes[n] = attn.bytes_allocated(attn.scaled_dot_product_attention, q, k, v)
+        matrix = 12 * n * n * 4  # one float32 (heads, n, n) matrix
+        assert 3 * matrix <= sizes[n] <= 3 * matrix + 2 * 12 * n * 32 * 4  # scores, scaled scores, weights, output
+    assert 14 < sizes[256] / sizes[64] < 16  # 4x the length, about 16x the memory
