@@ -5,8 +5,15 @@ One module per concern, in the order the chapters use them:
 * :mod:`helpers.env` - :func:`setup`, the profile (offline / full), device, precision, seeds;
 * :mod:`helpers.data` - the shipped datasets, hub datasets, stratified slices, length statistics;
 * :mod:`helpers.models` - models and tokenizers by profile, saving and loading;
-* :mod:`helpers.baselines` - the traditional TF-IDF pipelines that later chapters must beat;
-* :mod:`helpers.plots` - the book's figures, so that every chapter's plots look alike.
+* :mod:`helpers.baselines` - the traditional bag-of-words pipelines that later chapters must beat;
+* :mod:`helpers.plots` - the book's figures, so that every chapter's plots look alike;
+* :mod:`helpers.attention` - the encoder from scratch, attention weights, bertviz views and heatmaps;
+* :mod:`helpers.pretraining` - masking, MLM and NSP losses and heads;
+* :mod:`helpers.train` - the fast fine-tuning loop (checkpoints, resume, out-of-memory retry);
+* :mod:`helpers.evaluate` - batched predictions and metrics.
+
+The most used functions are available as ``helpers.<name>``; the rest live in their modules
+(``import helpers.attention as attn``).
 """
 
 import os as _os
@@ -23,10 +30,15 @@ from .data import (  # noqa: E402
     stratified_subset,
 )
 from .models import available_models, count_parameters, load_model, load_tokenizer, save_model  # noqa: E402
+from .baselines import fit_baselines, make_baseline  # noqa: E402
+from .evaluate import accuracy_and_f1, predict  # noqa: E402
+from .train import TrainResult, plot_history, train  # noqa: E402
+from . import attention, baselines, evaluate, plots, pretraining  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __all__ = [
-    "Environment", "Profile", "ProfileError", "available_datasets", "available_models", "class_balance",
-    "count_parameters", "get_profile", "label_names", "length_stats", "load_dataset", "load_model",
-    "load_tokenizer", "load_unlabelled_text", "save_model", "setup", "stratified_subset",
+    "Environment", "Profile", "ProfileError", "TrainResult", "accuracy_and_f1", "available_datasets",
+    "available_models", "class_balance", "count_parameters", "fit_baselines", "get_profile", "label_names",
+    "length_stats", "load_dataset", "load_model", "load_tokenizer", "load_unlabelled_text", "make_baseline",
+    "plot_history", "predict", "save_model", "setup", "stratified_subset", "train",
 ]
