@@ -196,7 +196,7 @@ def arm_seed_loop(model, tokenizer, texts, labels, device):
 
 
 def arm_helpers(model, tokenizer, texts, labels, device):
-    from helpers.train import train
+    from helpers.training import train
 
     result = train(model, (texts, labels), tokenizer=tokenizer, epochs=2, progress=False, device=device)
     h = result.history

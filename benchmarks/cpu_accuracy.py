@@ -28,7 +28,7 @@ import torch  # noqa: E402
 import helpers  # noqa: E402
 from helpers.env import detect_device, seed_everything  # noqa: E402
 from helpers.evaluate import accuracy_and_f1, predict  # noqa: E402
-from helpers.train import train  # noqa: E402
+from helpers.training import train  # noqa: E402
 
 
 def plain_loop(model, tokenizer, texts, labels, *, epochs=3, batch_size=32, lr=1e-4, max_length=64, seed=0,

@@ -9,7 +9,7 @@ One module per concern, in the order the chapters use them:
 * :mod:`helpers.plots` - the book's figures, so that every chapter's plots look alike;
 * :mod:`helpers.attention` - the encoder from scratch, attention weights, bertviz views and heatmaps;
 * :mod:`helpers.pretraining` - masking, MLM and NSP losses and heads;
-* :mod:`helpers.train` - the fast fine-tuning loop (checkpoints, resume, out-of-memory retry);
+* :mod:`helpers.training` - :func:`helpers.train`, the fast fine-tuning loop (checkpoints, resume, out-of-memory retry);
 * :mod:`helpers.evaluate` - batched predictions and metrics.
 
 The most used functions are available as ``helpers.<name>``; the rest live in their modules
@@ -32,7 +32,7 @@ from .data import (  # noqa: E402
 from .models import available_models, count_parameters, load_model, load_tokenizer, save_model  # noqa: E402
 from .baselines import fit_baselines, make_baseline  # noqa: E402
 from .evaluate import accuracy_and_f1, predict  # noqa: E402
-from .train import TrainResult, plot_history, train  # noqa: E402
+from .training import TrainResult, plot_history, train  # noqa: E402
 from . import attention, baselines, evaluate, plots, pretraining  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """Predictions and metrics: what a fine-tuned classifier says about texts, and how good that is.
 
-Chapter 4 uses :func:`predict` and :func:`accuracy_and_f1` to score the model that :func:`helpers.train.train`
+Chapter 4 uses :func:`predict` and :func:`accuracy_and_f1` to score the model that :func:`helpers.train`
 returns; chapter 5 extends this module (confusion matrix, calibration, error analysis).
 
 :func:`predict` is fast for the same reasons as the training loop: it tokenises all texts at once,

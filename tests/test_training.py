@@ -9,8 +9,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification, BertModel
 
-import helpers.train as train_module
-from helpers.train import LengthBucketSampler, load_checkpoint, param_groups, plot_history, train
+import helpers.training as train_module
+from helpers.training import LengthBucketSampler, load_checkpoint, param_groups, plot_history, train
 
 TEXTS = [
     "a gorgeous, witty film", "dull.", "the plot never comes together and the jokes fall flat",
