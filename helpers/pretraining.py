@@ -26,7 +26,7 @@ import math
 import random
 import re
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch

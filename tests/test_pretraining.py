@@ -9,7 +9,7 @@ import math
 
 import pytest
 import torch
-from transformers import BertConfig, BertForMaskedLM, BertForNextSentencePrediction, BertForPreTraining
+from transformers import BertConfig, BertForMaskedLM, BertForNextSentencePrediction
 from transformers import DataCollatorForLanguageModeling
 
 import helpers.pretraining as pt
