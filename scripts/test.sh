@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-export BOOK_PROFILE=offline BOOK_QUICK=1 MPLBACKEND=Agg
+export BOOK_PROFILE=offline BOOK_QUICK=1
 start=$SECONDS
 .venv/bin/python -m pytest tests book --nbval-lax --nbval-current-env --nbval-cell-timeout=1200 -p no:cacheprovider "$@"
 echo "test: finished in $((SECONDS - start)) s"

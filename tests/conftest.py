@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 os.environ["BOOK_PROFILE"] = "offline"
-os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # the test process itself draws off-screen
 
 import helpers.env  # noqa: E402
 
@@ -40,7 +43,9 @@ def built_site(tmp_path_factory) -> Path:
     fails the build, and so this fixture.
     """
     out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "BOOK_PROFILE": "offline", "BOOK_QUICK": "1", "MPLBACKEND": "Agg"}
+    # No MPLBACKEND here: the kernels must use their inline backend, or the figures vanish from the pages.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update(BOOK_PROFILE="offline", BOOK_QUICK="1")
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     run = subprocess.run([jb, "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
                          env=env, capture_output=True, text=True, timeout=3000)
