@@ -388,6 +388,28 @@ def _warmup_linear(optimizer, warmup: int, total: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def _step_and_record(loss: torch.Tensor, params, optimizer, scheduler, history: dict, step: int,
+                     mlm_value: float, nsp_value: float) -> None:
+    """One optimiser step (clipped at norm 1) and the losses of that step written into ``history``."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    scheduler.step()
+    history["step"].append(step)
+    history["mlm_loss"].append(mlm_value)
+    history["nsp_loss"].append(nsp_value)
+
+
+def _finish(model, history: dict, start: float) -> dict:
+    """End of a pretraining loop: record the time, switch to eval mode, make every parameter trainable again."""
+    history["seconds"] = time.perf_counter() - start
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad = True
+    return history
+
+
 def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: int, batch_size: int = 32,
                       lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
                       trainable: str = "heads", use_nsp: bool = True, seed: int = 0,
@@ -438,22 +460,12 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
         losses = [out[k] for k in ("mlm_loss", "nsp_loss") if k in out]
         if not losses:
             continue
-        loss = sum(losses)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        scheduler.step()
-        history["step"].append(step)
-        history["mlm_loss"].append(out["mlm_loss"].item() if "mlm_loss" in out else float("nan"))
-        history["nsp_loss"].append(out["nsp_loss"].item() if "nsp_loss" in out else float("nan"))
+        _step_and_record(sum(losses), params, optimizer, scheduler, history, step,
+                         out["mlm_loss"].item() if "mlm_loss" in out else float("nan"),
+                         out["nsp_loss"].item() if "nsp_loss" in out else float("nan"))
         if step % eval_every == 0 or step == steps:
             held_out(step)
-    history["seconds"] = time.perf_counter() - start
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad = True
-    return history
+    return _finish(model, history, start)
 
 
 @torch.no_grad()
@@ -586,21 +598,10 @@ def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_s
             nsp_loss = F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx].to(device))
             loss = loss + nsp_loss
             nsp_value = nsp_loss.item()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        scheduler.step()
-        history["step"].append(step)
-        history["mlm_loss"].append(mlm_loss.item())
-        history["nsp_loss"].append(nsp_value)
+        _step_and_record(loss, params, optimizer, scheduler, history, step, mlm_loss.item(), nsp_value)
         if step % eval_every == 0 or step == steps:
             held_out(step)
-    history["seconds"] = time.perf_counter() - start
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad = True
-    return history
+    return _finish(model, history, start)
 
 
 def evaluate_pretraining(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
