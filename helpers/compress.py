@@ -1,0 +1,200 @@
+"""Smaller and faster models (chapter 6): int8 dynamic quantisation, size, CPU latency, distillation.
+
+* :func:`quantize_dynamic` stores the weights of every ``nn.Linear`` as 8-bit integers and quantises the
+  activations on the fly; it runs on a CPU only. It uses ``torch.ao.quantization.quantize_dynamic``, which
+  torch 2.13 still ships and runs but marks as deprecated (its warning says to move to the ``torchao``
+  package's ``quantize_`` API; ``torchao`` is not a dependency of this book, so the deprecation warning is
+  silenced here and the book says so).
+* :func:`size_on_disk` and :func:`measure_latency` measure what compression buys.
+* :func:`truncate_layers` builds a shallower student from the teacher's first ``k`` encoder layers, and
+  :func:`distillation_loss` / :func:`distill` train it on the teacher's soft predictions (Hinton et al. 2015):
+  ``alpha * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + (1 - alpha) * CE(student, labels)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import math
+import statistics
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .evaluate import accuracy_and_f1, attention_mask, encode_texts, predict_logits
+
+
+def quantize_dynamic(model: nn.Module) -> nn.Module:
+    """A CPU copy of ``model`` whose ``nn.Linear`` layers hold int8 weights (dynamic quantisation).
+
+    The original model is left untouched. Embeddings and LayerNorm stay in float32.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    student = copy.deepcopy(model).to("cpu").eval()
+    with warnings.catch_warnings():
+        # torch 2.13 deprecates torch.ao.quantization in favour of the separate torchao package (not installed here)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+        from torch.ao.quantization import quantize_dynamic as _quantize
+
+        return _quantize(student, {nn.Linear}, dtype=torch.qint8)
+
+
+def size_on_disk(model: nn.Module) -> int:
+    """Bytes that ``torch.save(model.state_dict())`` writes (what a saved checkpoint of the weights costs)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.save(model.state_dict(), buffer)
+    return buffer.getbuffer().nbytes
+
+
+@dataclass
+class Latency:
+    """Wall-clock seconds of repeated calls: the median is the number to quote; ``runs`` holds them all."""
+
+    median: float
+    best: float
+    runs: list[float]
+
+
+def measure_latency(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> Latency:
+    """Call ``fn`` ``warmup`` times unmeasured, then ``repeats`` times, and return the timings."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}.")
+    for _ in range(max(0, warmup)):
+        fn()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return Latency(median=statistics.median(runs), best=min(runs), runs=runs)
+
+
+def cpu_latency(model: nn.Module, tokenizer, texts: list[str], *, max_length: int = 128, batch_size: int = 1,
+                repeats: int = 5, warmup: int = 1) -> Latency:
+    """Seconds to classify ``texts`` on the CPU in batches of ``batch_size`` (one call = all texts)."""
+    if next(model.parameters(), torch.empty(0)).device.type != "cpu" and not _is_quantized(model):
+        raise ValueError("cpu_latency measures a model on the CPU; move it there first with model.to('cpu').")
+    ids, lengths = encode_texts(tokenizer, texts, max_length)
+    return measure_latency(lambda: predict_logits(model, ids, lengths, batch_size=batch_size), repeats, warmup)
+
+
+def _is_quantized(model: nn.Module) -> bool:
+    return any("quantized" in type(m).__module__ for m in model.modules())
+
+
+def truncate_layers(model: nn.Module, k: int) -> nn.Module:
+    """A copy of a BERT-style model that keeps only its first ``k`` encoder layers (and everything else).
+
+    With ``k`` equal to the number of layers the copy computes exactly what the model does.
+    """
+    student = copy.deepcopy(model)
+    base = getattr(student, student.base_model_prefix, student) if hasattr(student, "base_model_prefix") else student
+    encoder = getattr(base, "encoder", None)
+    if encoder is None or not hasattr(encoder, "layer"):
+        raise TypeError(f"{type(model).__name__} has no encoder.layer list: truncate_layers is written for BERT-style "
+                        "models.")
+    n = len(encoder.layer)
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be between 1 and the model's {n} layers, got {k}.")
+    encoder.layer = nn.ModuleList(list(encoder.layer)[:k])
+    student.config.num_hidden_layers = k
+    return student
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor | None = None,
+                      *, temperature: float = 2.0, alpha: float = 0.5) -> torch.Tensor:
+    """``alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * CE(student, labels)``, mean over the batch.
+
+    ``p^T = softmax(logits / T)``. The ``T^2`` keeps the soft term's gradients on the scale of the hard term's
+    (Hinton et al. 2015). ``alpha=1`` is pure distillation (no labels needed).
+    """
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError(f"student and teacher logits differ in shape: {tuple(student_logits.shape)} vs "
+                         f"{tuple(teacher_logits.shape)}.")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}.")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+    if alpha < 1 and labels is None:
+        raise ValueError("labels are needed unless alpha=1 (pure distillation).")
+    t = temperature
+    soft = F.kl_div(F.log_softmax(student_logits / t, dim=-1), F.log_softmax(teacher_logits / t, dim=-1),
+                    reduction="batchmean", log_target=True) * t * t
+    if alpha == 1:
+        return soft
+    return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
+
+
+@dataclass
+class DistillResult:
+    """The trained student, one history row per epoch (train loss, validation accuracy/F1), and the time."""
+
+    model: nn.Module
+    history: pd.DataFrame
+    seconds: float
+
+
+def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list[str], train_labels: list[int], *,
+            eval_texts: list[str] | None = None, eval_labels: list[int] | None = None, epochs: int = 2,
+            batch_size: int = 32, lr: float = 1e-4, max_length: int = 128, temperature: float = 2.0,
+            alpha: float = 0.5, seed: int = 0, progress: bool = True) -> DistillResult:
+    """Train ``student`` to match ``teacher``'s logits (computed once, before training) and the labels.
+
+    A short loop of its own: AdamW with linear warm-up (10%) and decay, batches of similar length, fp32 on
+    the CPU. The teacher is only run in inference mode.
+    """
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    from .training import LengthBucketSampler
+
+    if len(train_texts) != len(train_labels) or not train_texts:
+        raise ValueError(f"Need as many labels as texts, and at least one: {len(train_texts)} texts, "
+                         f"{len(train_labels)} labels.")
+    start = time.perf_counter()
+    device = next(student.parameters()).device
+    ids, lengths = encode_texts(tokenizer, train_texts, max_length)
+    teacher_logits = predict_logits(teacher, ids, lengths).to(device)
+    labels = torch.tensor([int(y) for y in train_labels], device=device)
+    ids, lengths = ids.to(device), lengths.to(device)
+    torch.manual_seed(seed)
+    sampler = LengthBucketSampler(lengths.cpu().numpy(), batch_size, seed=seed)
+    total = epochs * len(sampler)
+    optimizer = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.01)
+    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(0.1 * total), total)
+    rows = []
+    for epoch in range(epochs):
+        student.train()
+        losses = []
+        for batch in tqdm(sampler.batches(epoch), desc=f"distil epoch {epoch + 1}/{epochs}", disable=not progress,
+                          leave=False):
+            rows_dev = torch.from_numpy(batch).to(device)
+            width = int(lengths[rows_dev].max())
+            out = student(input_ids=ids[rows_dev, :width], attention_mask=attention_mask(lengths[rows_dev], width))
+            loss = distillation_loss(out.logits, teacher_logits[rows_dev], labels[rows_dev],
+                                     temperature=temperature, alpha=alpha)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+        row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
+        if eval_texts is not None:
+            e_ids, e_len = encode_texts(tokenizer, eval_texts, max_length)
+            preds = predict_logits(student, e_ids, e_len).argmax(-1).numpy()
+            row.update({f"eval_{k}": v for k, v in accuracy_and_f1(eval_labels, preds).items()})
+        rows.append(row)
+    student.eval()
+    return DistillResult(model=student, history=pd.DataFrame(rows), seconds=time.perf_counter() - start)
