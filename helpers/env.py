@@ -21,6 +21,7 @@ import random
 import socket
 import sys
 import warnings
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,7 @@ class Environment:
     colab: bool
     versions: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    executed: str = ""  # the UTC date setup() ran, for the "last executed" line of every chapter
 
 
 _DEFAULTS = {
@@ -199,17 +201,26 @@ def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, 
         note = (note + " " if note else "") + ("No GPU: in Colab choose Runtime > Change runtime type > "
                                                "T4 GPU, then Runtime > Run all.")
     env = Environment(profile=_current, device=device, precision=best_precision(device), seed=seed,
-                      colab=colab, versions=library_versions(), note=note)
+                      colab=colab, versions=library_versions(), note=note,
+                      executed=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
     if verbose:
         print(describe(env))
     return env
 
 
+def executed_line(env: Environment) -> str:
+    """The line every chapter shows under its title: what ran it, when, and on which profile."""
+    p, v = env.profile, env.versions
+    return (f"last executed with torch {v.get('torch', '?')} / transformers {v.get('transformers', '?')} "
+            f"on {env.executed or '?'}, profile {p.name}{' (quick slices)' if p.quick else ''}, {env.device}")
+
+
 def describe(env: Environment) -> str:
-    """The short block :func:`setup` prints."""
+    """The short block :func:`setup` prints: the "last executed" line, then the profile, device and versions."""
     p = env.profile
     v = env.versions
     lines = [
+        executed_line(env),
         f"profile   : {p.name}{' (quick slices)' if p.quick else ''}  model={p.model}  data={p.sentiment}, {p.topics}",
         f"device    : {env.device}  precision={env.precision}  seed={env.seed}{'  (Colab)' if env.colab else ''}",
         "versions  : " + "  ".join(f"{k} {val}" for k, val in v.items()),

@@ -1,5 +1,7 @@
 """helpers.env: profile choice, device and precision, seeding, and the block setup() prints."""
 
+import re
+
 import pytest
 import torch
 
@@ -43,9 +45,13 @@ def test_full_profile_when_hub_reachable(monkeypatch):
 def test_setup_prints_one_short_block(capsys):
     env = helpers.setup(seed=3)
     out = capsys.readouterr().out
-    assert out.startswith("profile   : offline")
+    first = out.splitlines()[0]
+    assert first.startswith("last executed with torch ") and " / transformers " in first
+    assert f"on {env.executed}, profile offline" in first and first.endswith(", cpu")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", env.executed)
+    assert "profile   : offline" in out
     assert "device    : cpu" in out and "precision=fp32" in out and "torch" in out
-    assert len(out.strip().splitlines()) <= 4
+    assert len(out.strip().splitlines()) <= 5
     assert env.device == "cpu" and env.precision == "fp32" and env.seed == 3
 
 
