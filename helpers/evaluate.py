@@ -16,6 +16,7 @@ import math
 from typing import NamedTuple, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .env import best_precision
@@ -160,3 +161,248 @@ def accuracy_and_f1(labels, preds) -> dict[str, float]:
         return {"accuracy": math.nan, "f1": math.nan}
     return {"accuracy": float(accuracy_score(labels, preds)),
             "f1": float(f1_score(labels, preds, average="macro", zero_division=0))}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Chapter 5: logits, the confusion matrix by hand, reports, calibration, error analysis
+# ----------------------------------------------------------------------------------------------------
+
+def logits_for_texts(model, tokenizer, texts: Sequence[str] | str, *, batch_size: int | None = None,
+                     max_length: int | None = None, precision: str = "auto") -> np.ndarray:
+    """The raw logits for texts (a float32 array ``(n, num_labels)``, in the input order).
+
+    The same batching as :func:`predict`, which returns ``softmax`` of these. Calibration needs the logits
+    themselves: temperature scaling divides them by a number before the softmax.
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    texts = list(texts)
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"logits_for_texts needs strings; item {bad[0]} is {type(texts[bad[0]]).__name__}.")
+    device = model_device(model)
+    if precision == "auto":
+        precision = best_precision(device.type)
+    ids, lengths = encode_texts(tokenizer, texts, max_length or model_max_length(model, tokenizer))
+    logits = predict_logits(model, ids, lengths, batch_size=batch_size or default_batch_size(device),
+                            precision=precision)
+    return logits.numpy().astype(np.float32)
+
+
+def _labels_and_preds(labels, preds) -> tuple[np.ndarray, np.ndarray]:
+    labels, preds = np.asarray(labels), np.asarray(preds)
+    if labels.ndim != 1 or preds.ndim != 1:
+        raise ValueError(f"labels and predictions must be 1-d arrays of class ids; got shapes {labels.shape} "
+                         f"and {preds.shape}.")
+    if len(labels) != len(preds):
+        raise ValueError(f"{len(labels)} labels but {len(preds)} predictions.")
+    if len(labels) == 0:
+        raise ValueError("There are no labels to score.")
+    return labels.astype(int), preds.astype(int)
+
+
+def confusion_counts(labels, preds, label_names: Sequence[str]) -> pd.DataFrame:
+    """TP, FP, FN and TN of every class, read off scikit-learn's confusion matrix (rows: true, columns: predicted).
+
+    For class ``c``: TP is the diagonal cell, FP the rest of column ``c`` (predicted ``c``, but not ``c``),
+    FN the rest of row ``c`` (truly ``c``, predicted otherwise), TN everything else. ``support`` = TP + FN.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    labels, preds = _labels_and_preds(labels, preds)
+    k = len(label_names)
+    if labels.max() >= k or preds.max() >= k or min(labels.min(), preds.min()) < 0:
+        raise ValueError(f"Class ids must lie in 0..{k - 1} for {k} label names.")
+    cm = confusion_matrix(labels, preds, labels=list(range(k)))
+    tp = np.diag(cm)
+    fp = cm.sum(axis=0) - tp
+    fn = cm.sum(axis=1) - tp
+    tn = cm.sum() - tp - fp - fn
+    return pd.DataFrame({"TP": tp, "FP": fp, "FN": fn, "TN": tn, "support": tp + fn},
+                        index=pd.Index(list(label_names), name="class"))
+
+
+def scores_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Precision, recall and F1 per class, and their macro and weighted averages, from TP / FP / FN by hand.
+
+    ``precision = TP / (TP + FP)``, ``recall = TP / (TP + FN)``, ``F1 = 2 TP / (2 TP + FP + FN)`` (the harmonic mean
+    of the two); a ratio whose denominator is 0 counts as 0, as scikit-learn's ``zero_division=0``. The macro
+    average is the plain mean over classes; the weighted average weights each class by its support.
+    """
+    missing = {"TP", "FP", "FN", "support"} - set(counts.columns)
+    if missing:
+        raise ValueError(f"The table lacks the columns {sorted(missing)}; make it with confusion_counts.")
+    tp, fp, fn = (counts[c].to_numpy(dtype=float) for c in ("TP", "FP", "FN"))
+    support = counts["support"].to_numpy(dtype=float)
+
+    def ratio(num, den):
+        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+    table = pd.DataFrame({"precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn),
+                          "f1": ratio(2 * tp, 2 * tp + fp + fn), "support": support}, index=counts.index)
+    per_class = table[["precision", "recall", "f1"]]
+    table.loc["macro avg"] = [*per_class.mean().to_numpy(), support.sum()]
+    weights = support / support.sum() if support.sum() > 0 else np.zeros_like(support)
+    table.loc["weighted avg"] = [*(per_class.to_numpy() * weights[:, None]).sum(axis=0), support.sum()]
+    return table
+
+
+def classification_table(labels, preds, label_names: Sequence[str]) -> pd.DataFrame:
+    """scikit-learn's ``classification_report`` as a table: one row per class, ``accuracy``, ``macro avg``,
+    ``weighted avg``; columns ``precision``, ``recall``, ``f1``, ``support`` (accuracy sits in the f1 column,
+    as in the printed report)."""
+    from sklearn.metrics import classification_report
+
+    labels, preds = _labels_and_preds(labels, preds)
+    report = classification_report(labels, preds, labels=list(range(len(label_names))),
+                                   target_names=list(label_names), output_dict=True, zero_division=0)
+    rows = {}
+    for key, value in report.items():
+        if key == "accuracy":
+            rows[key] = {"precision": math.nan, "recall": math.nan, "f1": value, "support": float(len(labels))}
+        else:
+            rows[key] = {"precision": value["precision"], "recall": value["recall"], "f1": value["f1-score"],
+                         "support": float(value["support"])}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _check_probs(probs, labels) -> tuple[np.ndarray, np.ndarray]:
+    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
+    if probs.ndim != 2:
+        raise ValueError(f"probs must be a 2-d array (one row of class probabilities per example); got shape "
+                         f"{probs.shape}. For a binary positive-class probability p use np.column_stack([1 - p, p]).")
+    if len(probs) != len(labels):
+        raise ValueError(f"{len(probs)} rows of probabilities but {len(labels)} labels.")
+    if len(probs) == 0:
+        raise ValueError("There are no predictions to measure.")
+    if labels.ndim != 1 or labels.min() < 0 or labels.max() >= probs.shape[1]:
+        raise ValueError(f"labels must be class ids 0..{probs.shape[1] - 1}.")
+    if probs.min() < 0 or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("Each row of probs must be non-negative and sum to 1 (did you pass logits? "
+                         "Apply a softmax first).")
+    return probs, labels.astype(int)
+
+
+def reliability_bins(probs, labels, n_bins: int = 10) -> pd.DataFrame:
+    """The reliability diagram as a table: the top-label confidence cut into ``n_bins`` equal-width bins.
+
+    Each row is a bin ``(lower, upper]`` (the first also holds 0, scikit-learn's convention) with ``count``
+    examples, their mean ``confidence`` (the probability of the predicted class), their ``accuracy``
+    (how many of those predictions are right) and ``gap`` = accuracy - confidence. Empty bins have NaN.
+    """
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be at least 1, got {n_bins}.")
+    probs, labels = _check_probs(probs, labels)
+    confidence = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == labels).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    ids = np.searchsorted(edges[1:-1], confidence, side="left")  # (lower, upper]; exactly sklearn's rule
+    count = np.bincount(ids, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(ids, weights=confidence, minlength=n_bins) / count
+        accuracy = np.bincount(ids, weights=correct, minlength=n_bins) / count
+    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "count": count, "confidence": mean_conf,
+                         "accuracy": accuracy, "gap": accuracy - mean_conf})
+
+
+def expected_calibration_error(probs, labels, n_bins: int = 10) -> float:
+    """ECE: the mean |accuracy - confidence| over the bins of :func:`reliability_bins`, weighted by bin size.
+
+    ``ECE = sum_b (n_b / n) |acc_b - conf_b|``. 0 means perfectly calibrated (on these bins); a model that
+    says 90% and is right 70% of the time adds 0.2 for those examples. scikit-learn has no ECE.
+    """
+    bins = reliability_bins(probs, labels, n_bins)
+    full = bins[bins["count"] > 0]
+    return float((full["count"] / full["count"].sum() * full["gap"].abs()).sum())
+
+
+def _check_logits(logits, labels) -> tuple[torch.Tensor, torch.Tensor]:
+    logits = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
+    labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    if logits.ndim != 2 or logits.shape[1] < 2:
+        raise ValueError(f"logits must have shape (n, classes) with at least 2 classes; got {tuple(logits.shape)}.")
+    if len(logits) != len(labels):
+        raise ValueError(f"{len(logits)} rows of logits but {len(labels)} labels.")
+    if len(logits) == 0:
+        raise ValueError("There are no logits to fit.")
+    if labels.min() < 0 or labels.max() >= logits.shape[1]:
+        raise ValueError(f"labels must be class ids 0..{logits.shape[1] - 1}.")
+    if not torch.isfinite(logits).all():
+        raise ValueError("The logits contain NaN or infinity.")
+    return logits, labels
+
+
+def nll(logits, labels, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood (cross-entropy) of the labels under ``softmax(logits / temperature)``."""
+    logits, labels = _check_logits(logits, labels)
+    return float(torch.nn.functional.cross_entropy(logits / temperature, labels))
+
+
+def fit_temperature(logits, labels, *, max_iter: int = 200) -> float:
+    """Temperature scaling: the ``T > 0`` that minimises the NLL of ``softmax(logits / T)`` on held-out data.
+
+    Fit it on the *validation* logits, never on test. We optimise ``log T`` (so that ``T`` stays positive)
+    with L-BFGS from ``T = 1``. One number divides every logit, so the predicted classes (and accuracy)
+    do not change; only the confidence does. ``T > 1`` means the model was over-confident. If the optimiser
+    ends anywhere worse than ``T = 1`` (it should not), ``T = 1`` is returned: fitting never raises the NLL.
+    """
+    logits, labels = _check_logits(logits, labels)
+    log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    t = float(log_t.detach().exp())
+    if not math.isfinite(t) or nll(logits, labels, t) > nll(logits, labels, 1.0):
+        return 1.0
+    return t
+
+
+def temperature_scale(logits, temperature: float) -> np.ndarray:
+    """Class probabilities ``softmax(logits / temperature)`` (float64 numpy)."""
+    if not temperature > 0:
+        raise ValueError(f"The temperature must be positive, got {temperature}.")
+    logits = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
+    return torch.softmax(logits / temperature, dim=-1).numpy()
+
+
+def most_confident_mistakes(texts: Sequence[str], labels, probs, label_names: Sequence[str],
+                            n: int = 10) -> pd.DataFrame:
+    """The ``n`` wrong predictions with the highest probability for the wrong class: text, true, predicted, confidence.
+
+    The index is each text's row number in ``texts``; the table is sorted from the surest mistake down.
+    """
+    texts = list(texts)
+    probs, labels = _check_probs(probs, labels)
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels.")
+    if probs.shape[1] != len(label_names):
+        raise ValueError(f"probs has {probs.shape[1]} columns but {len(label_names)} label names were given.")
+    preds = probs.argmax(axis=1)
+    wrong = np.flatnonzero(preds != labels)
+    table = pd.DataFrame({"text": [texts[i] for i in wrong], "true": [label_names[labels[i]] for i in wrong],
+                          "predicted": [label_names[preds[i]] for i in wrong],
+                          "confidence": probs[wrong, preds[wrong]]}, index=pd.Index(wrong, name="row"))
+    return table.sort_values("confidence", ascending=False, kind="stable").head(n)
+
+
+def contains_any(texts: Sequence[str], words: Sequence[str]) -> np.ndarray:
+    """For each text, whether it contains any of ``words`` as a whole word (case-insensitive).
+
+    ``not`` matches "is not good" but not "nothing". A word written with a leading hyphen is a suffix that
+    may end a word: ``-n't`` matches "isn't" and "don't". Curly apostrophes count as straight ones.
+    """
+    import re
+
+    words = [w for w in words if w and w != "-"]
+    if not words:
+        raise ValueError("Give at least one word to look for.")
+    parts = [re.escape(w[1:].lower()) + r"(?!\w)" if w.startswith("-") else
+             r"(?<!\w)" + re.escape(w.lower()) + r"(?!\w)" for w in words]
+    pattern = re.compile("|".join(parts))
+    return np.array([bool(pattern.search(t.lower().replace("\u2019", "'"))) for t in texts], dtype=bool)

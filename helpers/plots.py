@@ -222,3 +222,133 @@ def plot_top_features(top: pd.DataFrame, *, title: str | None = None, ncols: int
         ax.set_visible(False)
     fig.suptitle(title or "Most informative n-grams per class")
     return fig
+
+
+# ----------------------------------------------------------------------------------------------------
+# Chapter 5: evaluation figures
+# ----------------------------------------------------------------------------------------------------
+
+def plot_confusion_matrix(labels, preds, label_names: Sequence[str], *, normalize: str | None = "true",
+                          title: str | None = None, ax: Axes | None = None) -> Figure:
+    """The confusion matrix (rows: true class, columns: predicted class) with scikit-learn's display.
+
+    ``normalize="true"`` divides each row by its class's size, so the diagonal is each class's recall and a
+    small class is as visible as a large one; ``None`` shows counts.
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    if normalize not in ("true", "pred", "all", None):
+        raise ValueError(f"normalize must be 'true', 'pred', 'all' or None, got {normalize!r}.")
+    labels, preds = np.asarray(labels), np.asarray(preds)
+    if len(labels) != len(preds) or len(labels) == 0:
+        raise ValueError(f"Need as many predictions as labels, and at least one: got {len(labels)} and {len(preds)}.")
+    k = len(label_names)
+    fig, ax = _axes(ax, (1.0 * k + 2.6, 1.0 * k + 2.0))
+    ConfusionMatrixDisplay.from_predictions(labels, preds, labels=list(range(k)), display_labels=list(label_names),
+                                            normalize=normalize, cmap="Blues", colorbar=False, ax=ax,
+                                            values_format=".2f" if normalize else "d", im_kw={"vmin": 0})
+    if k > 3:
+        ax.tick_params(axis="x", labelrotation=30)
+    what = {"true": "share of each true class", "pred": "share of each predicted class",
+            "all": "share of all texts", None: "counts"}[normalize]
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or f"Confusion matrix ({what})")
+    return fig
+
+
+def plot_roc_pr(labels, scores: dict, *, pos_label: int = 1, title: str | None = None) -> Figure:
+    """ROC curve (left, with its AUC) and precision-recall curve (right, with average precision) per model.
+
+    ``scores`` maps a model's name to its score for the positive class on every text (a probability or
+    any score that ranks). scikit-learn's ``RocCurveDisplay`` and ``PrecisionRecallDisplay`` draw the curves.
+    """
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    if not scores:
+        raise ValueError("Give at least one model's scores, e.g. {'fine-tuned': probs[:, 1]}.")
+    labels = np.asarray(labels)
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+    for i, (name, s) in enumerate(scores.items()):
+        s = np.asarray(s, dtype=float)
+        if s.shape != labels.shape:
+            raise ValueError(f"Scores of {name!r} have shape {s.shape}, the labels {labels.shape}.")
+        last = i == len(scores) - 1  # colours follow matplotlib's cycle (tab10), the book's palette
+        RocCurveDisplay.from_predictions(labels, s, pos_label=pos_label, name=name, ax=ax_roc,
+                                         plot_chance_level=last, chance_level_kw={"color": "gray"})
+        PrecisionRecallDisplay.from_predictions(labels, s, pos_label=pos_label, name=name, ax=ax_pr,
+                                                plot_chance_level=last, chance_level_kw={"color": "gray"})
+    ax_roc.set(xlabel="false positive rate (share of negatives called positive)",
+               ylabel="true positive rate (recall)", title="ROC curve")
+    ax_pr.set(xlabel="recall (share of positives found)", ylabel="precision (share of calls that are right)",
+              title="Precision-recall curve")
+    for ax in (ax_roc, ax_pr):
+        ax.legend(fontsize="small", frameon=False, loc="lower left" if ax is ax_pr else "lower right")
+        _tidy(ax, grid_axis="both")
+    fig.suptitle(title or "Ranking quality at every threshold")
+    return fig
+
+
+def plot_reliability(curves: dict, *, n_bins: int = 10, title: str | None = None, ax: Axes | None = None) -> Figure:
+    """Reliability diagram: accuracy against mean confidence in each confidence bin, one line per model.
+
+    ``curves`` maps a name to ``(probs, labels)`` (probabilities of shape ``(n, classes)``); the legend gives
+    each one's expected calibration error. A calibrated model lies on the diagonal; below it, the model is
+    over-confident. Marker areas are proportional to how many texts fall in the bin.
+    """
+    from .evaluate import expected_calibration_error, reliability_bins
+
+    if not curves:
+        raise ValueError("Give at least one (probs, labels) pair to plot.")
+    fig, ax = _axes(ax, (5.6, 5.0))
+    ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1, label="perfect calibration")
+    lowest = 1.0
+    for i, (name, (probs, labels)) in enumerate(curves.items()):
+        bins = reliability_bins(probs, labels, n_bins)
+        full = bins[bins["count"] > 0]
+        ece = expected_calibration_error(probs, labels, n_bins)
+        sizes = 400 * full["count"] / full["count"].sum()
+        color = COLORS[i % len(COLORS)]
+        ax.plot(full["confidence"], full["accuracy"], color=color, linewidth=1.4, label=f"{name} (ECE {ece:.3f})")
+        ax.scatter(full["confidence"], full["accuracy"], s=sizes, color=color, alpha=0.6, edgecolor="white")
+        lowest = min(lowest, float(full["lower"].min()), float(full["accuracy"].min()))
+    low = max(0.0, np.floor(lowest * 10) / 10)
+    ax.set_xlim(low, 1.0)
+    ax.set_ylim(low, 1.02)
+    ax.set_xlabel("mean confidence in the bin (probability of the predicted class)")
+    ax.set_ylabel("accuracy in the bin (share right)")
+    ax.set_title(title or f"Reliability diagram ({n_bins} bins)")
+    ax.legend(frameon=False, fontsize="small", loc="upper left")
+    _tidy(ax, grid_axis="both")
+    return fig
+
+
+def plot_spread(values: dict, *, references: dict | None = None, ylabel: str = "test accuracy",
+                title: str | None = None, ax: Axes | None = None) -> Figure:
+    """Box and points: the scores of repeated runs (e.g. one per seed) for each model, with reference lines.
+
+    ``values`` maps a model's name to its list of scores; ``references`` maps a name to one score drawn as
+    a horizontal dashed line (e.g. a baseline), so the reader sees whether a gap is larger than the spread.
+    """
+    if not values or any(len(v) == 0 for v in values.values()):
+        raise ValueError("Give at least one model with at least one score.")
+    fig, ax = _axes(ax, (1.6 * len(values) + 3.6, 4.0))
+    rng = np.random.default_rng(0)
+    names = list(values)
+    ax.boxplot([np.asarray(values[n], dtype=float) for n in names], positions=np.arange(len(names)), widths=0.45,
+               showfliers=False, medianprops={"color": "black"})
+    for i, name in enumerate(names):
+        v = np.asarray(values[name], dtype=float)
+        ax.scatter(i + rng.uniform(-0.08, 0.08, len(v)), v, color=COLORS[i % len(COLORS)], zorder=3,
+                   label=f"{name}: mean {v.mean():.3f}, sd {v.std(ddof=1) if len(v) > 1 else 0.0:.3f}")
+    for j, (name, value) in enumerate((references or {}).items()):
+        ax.axhline(value, color="gray", linestyle=PERCENTILE_STYLES[j % len(PERCENTILE_STYLES)], linewidth=1.2,
+                   label=f"{name}: {value:.3f}")
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_xlabel("model")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "Spread over repeated runs")
+    ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _tidy(ax)
+    return fig
