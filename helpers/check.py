@@ -1,0 +1,500 @@
+"""Exercise checkers: tell a student whether an answer is right, and if not, what is wrong and a hint.
+
+Every exercise of the book has an id such as ``"1.2"`` (chapter 1, exercise 2). In a notebook::
+
+    import helpers.check as check
+
+    answer = ...                        # the student's work
+    check.exercise("1.2", answer, model=rt_models["tfidf_lr"], data=rt["test"]);
+
+:func:`exercise` looks the id up in :data:`EXERCISES` and calls that exercise's checker, one named function per
+exercise (:func:`idf_by_hand`, :func:`macro_f1_by_hand`, ...). The keyword arguments are the chapter's own objects
+that the checker needs to compute the reference answer itself (it never trusts a number printed by the chapter).
+Every checker prints one kind message (``✓ ...`` when right; ``✗ ...`` with what is wrong and a hint otherwise)
+and returns ``True`` or ``False``. A checker never raises because of the *answer*: ``None`` (the stub of the
+student notebooks), a wrong type, a function that crashes, all become a message and ``False``. It does raise
+``KeyError`` for an unknown exercise id and ``TypeError`` when the chapter's objects are missing, which are
+mistakes in the notebook rather than in the answer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["EXERCISES", "exercise", "idf_by_hand", "macro_f1_by_hand", "mark_negation_function",
+           "attention_function", "encoder_parameter_count", "previous_token_scores"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reporting
+# ----------------------------------------------------------------------------------------------------
+
+def _report(exercise_id: str, ok: bool, message: str) -> bool:
+    mark = "✓" if ok else "✗"
+    print(f"{mark} Exercise {exercise_id}: {message}")
+    return ok
+
+
+def _not_answered(exercise_id: str, what: str) -> bool:
+    return _report(exercise_id, False, f"no answer yet. Replace the `None` in the cell above with {what}, "
+                                       "run that cell, then run this one again.")
+
+
+def _not_written(exercise_id: str, name: str) -> bool:
+    return _report(exercise_id, False, f"`{name}` is not written yet: replace the `raise NotImplementedError` line "
+                                       "in the cell above with your code, run that cell, then this one again.")
+
+
+def _as_number(value: Any) -> float | None:
+    """A plain float from an int, float, NumPy or torch scalar (or a 1-element array); None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    item = getattr(value, "item", None)
+    size = getattr(value, "size", None)
+    numel = getattr(value, "numel", None)
+    n = numel() if callable(numel) else size
+    if callable(item) and n == 1:
+        try:
+            out = item()
+        except (TypeError, ValueError):
+            return None
+        return float(out) if isinstance(out, numbers.Real) and not isinstance(out, bool) else None
+    return None
+
+
+def _close(a: float, b: float, tol: float) -> bool:
+    return math.isfinite(a) and abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+# ----------------------------------------------------------------------------------------------------
+# Chapter 1
+# ----------------------------------------------------------------------------------------------------
+
+def idf_by_hand(answer: Any, *, texts, word: str = "predictable", exercise_id: str = "1.1") -> bool:
+    """Exercise 1.1: the idf of ``word`` over ``texts`` with scikit-learn's smooth formula, computed by hand.
+
+    idf(w) = ln((1 + n) / (1 + df(w))) + 1, with scikit-learn's default tokenisation (lower case, runs of two or
+    more letters or digits). Recognises the usual slips: no smoothing, log base 10 or 2, the final +1 forgotten,
+    the document frequency (or a fraction) instead of the idf, counting occurrences instead of documents.
+    """
+    if texts is None:
+        raise TypeError("idf_by_hand needs the training texts: texts=rt['train']['text']")
+    if answer is None:
+        return _not_answered(exercise_id, f"the idf of '{word}' (a number)")
+    value = _as_number(answer)
+    if value is None:
+        return _report(exercise_id, False, f"the answer should be one number, the idf of '{word}', but it is a "
+                                           f"{_type_name(answer)}. Hint: `answer = math.log(...) + 1`.")
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = list(texts)
+    analyzer = CountVectorizer().build_analyzer()
+    tokens = [analyzer(t) for t in texts]
+    n = len(texts)
+    df = sum(word in set(ts) for ts in tokens)
+    occurrences = sum(ts.count(word) for ts in tokens)
+    if df == 0:
+        raise ValueError(f"'{word}' does not occur in the texts given; pass the training texts of the chapter.")
+    right = math.log((1 + n) / (1 + df)) + 1
+    if _close(value, right, 1e-6):
+        return _report(exercise_id, True, f"correct. '{word}' occurs in {df:,} of the {n:,} training texts, so its "
+                                          f"idf is ln({n + 1:,} / {df + 1:,}) + 1 = {right:.4f}. A word in every "
+                                          "text would get idf 1, the smallest possible.")
+    slips = [
+        (math.log(n / df) + 1, "this is ln(n / df) + 1: scikit-learn adds 1 to both n and df (as if one extra "
+                               "text contained every word), so that no idf is ever infinite."),
+        (math.log((1 + n) / (1 + df)), "almost: the formula ends with + 1, so that words found in every text "
+                                       "still count a little instead of being zeroed."),
+        (math.log(n / df), "this is the textbook ln(n / df): scikit-learn smooths it (1 + n, 1 + df) and adds 1."),
+        (math.log10((1 + n) / (1 + df)) + 1, "you used a base-10 logarithm; the formula uses the natural log "
+                                             "(`math.log` or `np.log`)."),
+        (math.log2((1 + n) / (1 + df)) + 1, "you used a base-2 logarithm; the formula uses the natural log."),
+        (math.log((1 + n) / (1 + occurrences)) + 1, "df counts the texts that contain the word, not how often it "
+                                                    "occurs: use `word in set(tokens)` per text, not a count."),
+        (float(df), "this is df, the number of texts containing the word; now put it into the formula."),
+        (df / n, "this is the share of texts containing the word; the idf is ln((1 + n) / (1 + df)) + 1."),
+    ]
+    for wrong, hint in slips:
+        if _close(value, wrong, 1e-6):
+            return _report(exercise_id, False, f"not quite: {hint}")
+    hint = ("Hint: tokenise each text the way the vectoriser does (`tfidf.build_analyzer()` gives that "
+            f"function), count the texts whose tokens include '{word}' (df), and use n = {n:,}.")
+    if _close(value, right, 1e-2):
+        hint = "very close: check the tokenisation (lower case; `tfidf.build_analyzer()` is scikit-learn's own)."
+    return _report(exercise_id, False, f"{value:.4f} is not the idf of '{word}'. {hint}")
+
+
+def macro_f1_by_hand(answer: Any, *, model, data, exercise_id: str = "1.2") -> bool:
+    """Exercise 1.2: the macro-F1 of ``model`` on ``data`` (a split with "text" and "label"), computed by hand.
+
+    The reference comes from scikit-learn's ``f1_score(average="macro")`` on the model's predictions. Recognises
+    accuracy (= micro-F1), weighted F1, the F1 of a single class, macro precision or recall, and percentages.
+    """
+    if model is None or data is None:
+        raise TypeError("macro_f1_by_hand needs the model and the split: model=rt_models['tfidf_lr'], data=rt['test']")
+    if answer is None:
+        return _not_answered(exercise_id, "the macro-F1 (a number between 0 and 1)")
+    value = _as_number(answer)
+    if value is None:
+        return _report(exercise_id, False, f"the answer should be one number (the macro-F1), but it is a "
+                                           f"{_type_name(answer)}. Hint: average the per-class F1 scores.")
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    y_true = np.asarray(data["label"])
+    y_pred = np.asarray(model.predict(list(data["text"])))
+    right = float(f1_score(y_true, y_pred, average="macro"))
+    if _close(value, right, 1e-6):
+        per_class = f1_score(y_true, y_pred, average=None)
+        return _report(exercise_id, True, f"correct: macro-F1 = {right:.4f}, the plain mean of the per-class F1 "
+                                          f"scores ({', '.join(f'{f:.4f}' for f in per_class)}). Every class counts "
+                                          "the same, however many texts it has.")
+    if _close(value, 100 * right, 1e-6):
+        return _report(exercise_id, False, "that is the macro-F1 as a percentage: give it as a fraction "
+                                           "between 0 and 1.")
+    slips = [(float(accuracy_score(y_true, y_pred)), "this is the accuracy (which is also the micro-F1). "
+                                                     "Macro-F1 computes an F1 score per class first."),
+             (float(f1_score(y_true, y_pred, average="weighted")), "this is the *weighted* F1, which weights each "
+                                                                   "class by its number of texts; macro-F1 takes "
+                                                                   "the plain, unweighted mean."),
+             (float(precision_score(y_true, y_pred, average="macro")), "this is the macro *precision*; F1 is "
+                                                                       "2PR / (P + R) per class, then the mean."),
+             (float(recall_score(y_true, y_pred, average="macro")), "this is the macro *recall*; F1 is "
+                                                                    "2PR / (P + R) per class, then the mean.")]
+    for c, f in enumerate(f1_score(y_true, y_pred, average=None)):
+        slips.append((float(f), f"this is the F1 of class {c} only: compute it for every class and average."))
+    for wrong, hint in slips:
+        if _close(value, wrong, 1e-6):
+            return _report(exercise_id, False, f"not quite: {hint}")
+    if not 0 <= value <= 1:
+        return _report(exercise_id, False, f"{value:.4f} cannot be an F1 score, which lies between 0 and 1.")
+    return _report(exercise_id, False, f"{value:.4f} is not the macro-F1. Hint: for each class c, precision = "
+                                       "TP / (TP + FP) and recall = TP / (TP + FN) with c as the positive class; "
+                                       "F1 = 2PR / (P + R); then the mean over the classes. Predict with "
+                                       "`model.predict(texts)`.")
+
+
+NEGATION_CASES: list[tuple[list[str], list[str]]] = [
+    (["not", "bad", "at", "all"], ["not", "not_bad", "not_at", "not_all"]),
+    (["good", ",", "not", "great", "."], ["good", ",", "not", "not_great", "."]),
+    (["never", "boring", ",", "always", "fun"], ["never", "not_boring", ",", "always", "fun"]),
+    (["no", "plot", "and", "no", "charm", "!"], ["no", "not_plot", "not_and", "no", "not_charm", "!"]),
+    (["a", "fine", "film", "."], ["a", "fine", "film", "."]),
+    (["not", "funny", ";", "not", "moving", "either"], ["not", "not_funny", ";", "not", "not_moving", "not_either"]),
+    ([], []),
+]
+
+
+def mark_negation_function(answer: Any, exercise_id: str = "1.3") -> bool:
+    """Exercise 1.3: a function ``mark_negation(words)`` that prefixes ``not_`` to the words after a negation.
+
+    The rule: after "not", "no" or "never", every word gets the prefix ``not_`` up to the next punctuation item
+    (one of . , ; : ! ?), which ends the scope and is left as it is; a negation word is never prefixed itself
+    (it starts a new scope). The input list must not be changed. Runs the function on :data:`NEGATION_CASES`.
+    """
+    if answer is None:
+        return _not_answered(exercise_id, "your function (write `def mark_negation(words): ...` and pass "
+                                          "`mark_negation`)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`mark_negation`, without brackets), not a "
+                                           f"{_type_name(answer)}.")
+    for words, expected in NEGATION_CASES:
+        given = list(words)
+        try:
+            got = answer(given)
+        except NotImplementedError:
+            return _not_written(exercise_id, "mark_negation")
+        except Exception as err:  # the student's code: report, never raise
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            return _report(exercise_id, False, f"your function raised {type(err).__name__}: {err} (line "
+                                               f"{where.lineno}) on the input {words}.")
+        if got is None:
+            hint = (" It seems to change the list in place: build a new list and return it." if given != words
+                    else " Did you forget the `return`?")
+            return _report(exercise_id, False, f"your function returned None for {words}.{hint}")
+        if given != words:
+            return _report(exercise_id, False, f"your function changed its input list ({words} became {given}); "
+                                               "build and return a new list instead.")
+        try:
+            got_list = list(got)
+        except TypeError:
+            return _report(exercise_id, False, f"your function should return a list of words, not a "
+                                               f"{_type_name(got)}.")
+        if got_list == expected:
+            continue
+        hint = ""
+        if len(got_list) != len(expected):
+            hint = " The output must have one item per input item (mark words, do not add or drop any)."
+        elif any(g == f"not_{w}" and w in {"not", "no", "never"} for g, w in zip(got_list, words)):
+            hint = " A negation word itself stays as it is (it starts a new scope)."
+        elif any(g.startswith("not_") and w in {".", ",", ";", ":", "!", "?"} for g, w in zip(got_list, words)):
+            hint = " Punctuation is never marked: it ends the scope."
+        elif any(g == f"not_{w}" and e == w for g, w, e in zip(got_list, words, expected)):
+            hint = " The scope ends at the next punctuation item (. , ; : ! ?)."
+        elif any(e == f"not_{w}" and g == w for g, w, e in zip(got_list, words, expected)):
+            hint = " Every word after the negation is marked, not only the first one, until punctuation."
+        return _report(exercise_id, False, f"for {words} the result should be {expected}, but your function "
+                                           f"returned {got_list}.{hint}")
+    return _report(exercise_id, True, f"correct on all {len(NEGATION_CASES)} test inputs. With this marking, "
+                                      "'bad' and 'not_bad' are different columns of the bag of words.")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Chapter 2
+# ----------------------------------------------------------------------------------------------------
+
+def _reference_attention(q, k, v, mask=None):
+    import torch
+
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights
+
+
+def attention_function(answer: Any, *, q=None, k=None, v=None, exercise_id: str = "2.1") -> bool:
+    """Exercise 2.1: ``my_attention(q, k, v, mask=None) -> (output, weights)``, scaled dot-product attention.
+
+    Tested on the chapter's tensors (``q``, ``k``, ``v`` of layer 0, when given) and on random ones with and
+    without a boolean key mask (True = may attend). Recognises a missing ``1/sqrt(d_k)``, a softmax over the
+    wrong axis, an ignored mask, the two results in the wrong order, and a single tensor returned.
+    """
+    import torch
+
+    if answer is None:
+        return _not_answered(exercise_id, "your function (write `def my_attention(q, k, v, mask=None): ...` and "
+                                          "pass `my_attention`)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`my_attention`), not a {_type_name(answer)}.")
+    gen = torch.Generator().manual_seed(0)
+    rq, rk, rv = (torch.randn(2, 3, 5, 8, generator=gen), torch.randn(2, 3, 6, 8, generator=gen),
+                  torch.randn(2, 3, 6, 4, generator=gen))
+    mask = torch.ones(2, 1, 1, 6, dtype=torch.bool)
+    mask[1, ..., 4:] = False
+    cases = [("random q, k, v (2 texts, 3 heads, 5 queries, 6 keys)", (rq, rk, rv), None)]
+    if q is not None and k is not None and v is not None:
+        cases.insert(0, ("the chapter's q, k, v of layer 0", (q, k, v), None))
+    cases.append(("random q, k, v with a padding mask (the second text's last two keys are padding)",
+                  (rq, rk, rv), mask))
+    for name, (cq, ck, cv), cmask in cases:
+        try:
+            got = answer(cq, ck, cv) if cmask is None else answer(cq, ck, cv, cmask)
+        except NotImplementedError:
+            return _not_written(exercise_id, "my_attention")
+        except Exception as err:  # the student's code
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            return _report(exercise_id, False, f"on {name}, your function raised {type(err).__name__}: {err} "
+                                               f"(line {where.lineno}).")
+        ref_out, ref_w = _reference_attention(cq, ck, cv, cmask)
+        if got is None:
+            return _report(exercise_id, False, "your function returned None: return `output, weights`.")
+        if torch.is_tensor(got):
+            return _report(exercise_id, False, "your function returned one tensor: return both, as "
+                                               "`return output, weights`.")
+        try:
+            out, weights = got
+        except (TypeError, ValueError):
+            return _report(exercise_id, False, f"your function should return a pair (output, weights), not a "
+                                               f"{_type_name(got)}.")
+        if not (torch.is_tensor(out) and torch.is_tensor(weights)):
+            return _report(exercise_id, False, "both results should be tensors: (output, weights).")
+        if out.shape == ref_w.shape and weights.shape == ref_out.shape and ref_w.shape != ref_out.shape:
+            return _report(exercise_id, False, "the two results are in the wrong order: return `output, weights`.")
+        if tuple(weights.shape) != tuple(ref_w.shape):
+            return _report(exercise_id, False, f"on {name} the weights should have shape {tuple(ref_w.shape)} "
+                                               f"(..., queries, keys), not {tuple(weights.shape)}. Hint: the scores "
+                                               "are `q @ k.transpose(-2, -1)`.")
+        if tuple(out.shape) != tuple(ref_out.shape):
+            return _report(exercise_id, False, f"on {name} the output should have shape {tuple(ref_out.shape)}, "
+                                               f"not {tuple(out.shape)}. Hint: output = weights @ v.")
+        w_ok = torch.allclose(weights.detach().float(), ref_w, atol=1e-5)
+        o_ok = torch.allclose(out.detach().float(), ref_out, atol=1e-5)
+        if w_ok and o_ok:
+            continue
+        scores = cq @ ck.transpose(-2, -1)
+        if cmask is not None:
+            unmasked_out, unmasked_w = _reference_attention(cq, ck, cv)
+            if torch.allclose(weights.detach().float(), unmasked_w, atol=1e-5):
+                return _report(exercise_id, False, "the mask is ignored: padded keys still get weight. Set their "
+                                                   "scores to -inf before the softmax, e.g. "
+                                                   "`scores.masked_fill(~mask, float('-inf'))`.")
+        masked_scores = scores if cmask is None else scores.masked_fill(~cmask, float("-inf"))
+        if torch.allclose(weights.detach().float(), torch.softmax(masked_scores, -1), atol=1e-5):
+            return _report(exercise_id, False, "the weights are not scaled: divide the scores by sqrt(d_k) = "
+                                               f"sqrt({cq.size(-1)}) before the softmax.")
+        if torch.allclose(weights.detach().float(), torch.softmax(masked_scores / math.sqrt(cq.size(-1)), -2),
+                          atol=1e-5):
+            return _report(exercise_id, False, "the softmax runs over the wrong axis: each *row* (one query, all "
+                                               "keys) must sum to 1, so use `dim=-1`.")
+        if w_ok:
+            return _report(exercise_id, False, "the weights are right but the output is not: it is the weighted "
+                                               "average of the values, `weights @ v`.")
+        return _report(exercise_id, False, f"on {name} the weights differ from softmax(q k^T / sqrt(d_k)) (largest "
+                                           f"difference {(weights.detach().float() - ref_w).abs().max():.2e}). "
+                                           "Hint: check the transpose of k and the scaling.")
+    return _report(exercise_id, True, f"correct on {len(cases)} inputs, the padding mask included: your attention "
+                                      "matches softmax(q k^T / sqrt(d_k)) v.")
+
+
+def _parts(model) -> tuple[Any, int, list[int], int, int]:
+    """The base model, and the parameter counts of its embeddings, of each layer, of the pooler and of the head."""
+    base = getattr(model, "base_model", model)
+    if not hasattr(base, "encoder") or not hasattr(base, "embeddings"):
+        raise TypeError("encoder_parameter_count needs a transformers BERT model (model=model)")
+
+    def count(module) -> int:
+        return 0 if module is None else sum(p.numel() for p in module.parameters())
+
+    layers = [count(layer) for layer in base.encoder.layer]
+    head = count(model) - count(base) if base is not model else 0
+    return base, count(base.embeddings), layers, count(getattr(base, "pooler", None)), head
+
+
+def encoder_parameter_count(answer: Any, *, model, exercise_id: str = "2.2") -> bool:
+    """Exercise 2.2: the number of parameters of the encoder ``model.bert`` (embeddings + layers + pooler).
+
+    The reference counts the real model's tensors. Recognises the usual omissions: the pooler, the position or
+    segment tables, the LayerNorms, the biases; and the classification head counted in.
+    """
+    if model is None:
+        raise TypeError("encoder_parameter_count needs the chapter's model: model=model")
+    if answer is None:
+        return _not_answered(exercise_id, "the number of parameters (an integer)")
+    value = _as_number(answer)
+    if value is None:
+        return _report(exercise_id, False, f"the answer should be one integer, but it is a {_type_name(answer)}.")
+    base, emb, layers, pooler, head = _parts(model)
+    cfg = base.config
+    d, d_ff, vocab = cfg.hidden_size, cfg.intermediate_size, cfg.vocab_size
+    positions, segments, n_layers = cfg.max_position_embeddings, cfg.type_vocab_size, cfg.num_hidden_layers
+    right = emb + sum(layers) + pooler
+    if value == right:
+        return _report(exercise_id, True, f"correct: {right:,} parameters = embeddings {emb:,} + {n_layers} layers "
+                                          f"x {layers[0]:,} + pooler {pooler:,}. The token table alone is "
+                                          f"{vocab * d / right:.0%} of it.")
+    if value == right + head:
+        return _report(exercise_id, False, f"this includes the classification head ({head:,} parameters), which "
+                                           "sits on top of the encoder: count `model.bert` only.")
+    layer_no_bias = 4 * d * d + 2 * d * d_ff
+    slips = [
+        (right - pooler, f"you left out the pooler: a {d} x {d} dense layer with a bias on top of [CLS]."),
+        (sum(layers), "this is the layers only: add the embeddings (three tables and a LayerNorm) and the pooler."),
+        (layers[0], "this is one layer; the encoder has "
+                    f"{n_layers} of them, plus the embeddings and the pooler."),
+        (right - positions * d, f"you left out the position table ({positions} x {d})."),
+        (right - segments * d, f"you left out the segment (token type) table ({segments} x {d})."),
+        (right - (positions + segments) * d, "you left out the position and segment tables."),
+        (right - 2 * d, "you left out the embeddings' LayerNorm (a gain and a bias per feature)."),
+        (right - n_layers * 4 * d, "you left out the two LayerNorms of every layer (gain and bias each)."),
+        (right - n_layers * 4 * d - 2 * d, "you left out every LayerNorm (each has a gain and a bias per feature)."),
+        (right - n_layers * (5 * d + d_ff) - d,
+         "you left out the biases of the linear layers (four in attention, two in the FFN, one in the pooler)."),
+        (vocab * d + n_layers * layer_no_bias, "this counts only the token table and the layers' weight matrices; "
+                                              "add the other embeddings, biases, LayerNorms and the pooler."),
+    ]
+    for wrong, hint in slips:
+        if value == wrong:
+            return _report(exercise_id, False, f"not quite: {hint}")
+    off = value - right
+    return _report(exercise_id, False, f"{int(value) if value == int(value) else value:,} is off by {off:+,.0f}. "
+                                       "Hint: embeddings = (vocabulary + positions + segments) x d_model + a "
+                                       "LayerNorm; one layer = 4 attention matrices and biases, the FFN's two "
+                                       "matrices and biases, two LayerNorms; then a pooler. Read the sizes from "
+                                       "`model.config`.")
+
+
+def previous_token_scores(answer: Any, *, att, layer: int = 0, exercise_id: str = "2.3") -> bool:
+    """Exercise 2.3: for every head of ``layer``, the mean weight a word puts on the token just before it.
+
+    "Words" are the tokens other than [CLS], [SEP] and [PAD] (the rows that :func:`helpers.attention.pattern_scores`
+    counts). The answer is a sequence of one number per head. Recognises the next token instead of the previous
+    one, the special tokens' rows included, a sum instead of a mean, and the whole (layers, heads) table.
+    """
+    import torch
+
+    if att is None:
+        raise TypeError("previous_token_scores needs the chapter's attention: att=att")
+    if answer is None:
+        return _not_answered(exercise_id, "one score per head (a list, array or tensor)")
+    w = att.weights[layer]  # (heads, n, n)
+    n_heads, n = w.shape[0], w.shape[-1]
+    try:
+        got = torch.as_tensor(np.asarray(answer.detach() if torch.is_tensor(answer) else answer, dtype=float))
+    except (TypeError, ValueError):
+        return _report(exercise_id, False, f"the answer should be {n_heads} numbers, one per head, not a "
+                                           f"{_type_name(answer)}.")
+    words = torch.tensor([t not in ("[CLS]", "[SEP]", "[PAD]") for t in att.tokens])
+    rows = torch.arange(n)
+    prev = torch.zeros(n_heads, n)
+    prev[:, 1:] = w[:, rows[1:], rows[1:] - 1]
+    nxt = torch.zeros(n_heads, n)
+    nxt[:, :-1] = w[:, rows[:-1], rows[:-1] + 1]
+    right = prev[:, words].mean(-1).double()
+    if got.shape == (att.weights.shape[0], n_heads):
+        return _report(exercise_id, False, f"this is a table for every layer; give the {n_heads} scores of layer "
+                                           f"{layer} only.")
+    if got.numel() != n_heads:
+        return _report(exercise_id, False, f"give one score per head: {n_heads} numbers, not {got.numel()}.")
+    got = got.reshape(-1)
+    if torch.allclose(got, right, atol=1e-5):
+        best = int(right.argmax())
+        return _report(exercise_id, True, f"correct. In layer {layer}, head {best} attends most to the previous "
+                                          f"token ({right[best]:.2f} of each word's attention on average).")
+    slips = [(nxt[:, words].mean(-1), "this is the weight on the *next* token: the previous token of query i is "
+                                       "key i - 1, `weights[h, i, i - 1]`."),
+             (prev[:, 1:].mean(-1), "the rows of [CLS] and [SEP] are included: average over the word tokens only."),
+             (prev[:, words].sum(-1), "this is a sum over the words: take the mean."),
+             (prev.mean(-1), "the rows of [CLS] and [SEP] are included: average over the word tokens only.")]
+    for wrong, hint in slips:
+        if torch.allclose(got, wrong.double(), atol=1e-5):
+            return _report(exercise_id, False, f"not quite: {hint}")
+    return _report(exercise_id, False, "these are not the previous-token scores. Hint: for a word at position i, "
+                                       f"take `att.weights[{layer}, h, i, i - 1]`, and average over the words "
+                                       "(skip [CLS] and [SEP]).")
+
+
+# ----------------------------------------------------------------------------------------------------
+# The registry
+# ----------------------------------------------------------------------------------------------------
+
+EXERCISES: dict[str, Callable[..., bool]] = {
+    "1.1": idf_by_hand,
+    "1.2": macro_f1_by_hand,
+    "1.3": mark_negation_function,
+    "2.1": attention_function,
+    "2.2": encoder_parameter_count,
+    "2.3": previous_token_scores,
+}
+
+
+def exercise(exercise_id: str, answer: Any, **context: Any) -> bool:
+    """Check the answer to exercise ``exercise_id`` (e.g. ``"1.2"``); prints a message and returns True or False.
+
+    ``context`` holds the chapter's objects the checker needs (see each checker's signature in :data:`EXERCISES`).
+    """
+    key = str(exercise_id).strip()
+    if key not in EXERCISES:
+        raise KeyError(f"unknown exercise {exercise_id!r}; the exercises are {', '.join(EXERCISES)}.")
+    checker = EXERCISES[key]
+    accepted = inspect.signature(checker).parameters
+    unknown = sorted(set(context) - set(accepted) - {"exercise_id"})
+    if unknown:
+        raise TypeError(f"exercise {key} does not take {', '.join(unknown)}; it takes "
+                        f"{', '.join(p for p in accepted if p not in ('answer', 'exercise_id'))}.")
+    missing = [name for name, p in accepted.items()
+               if p.kind is p.KEYWORD_ONLY and p.default is p.empty and name not in context]
+    if missing:
+        raise TypeError(f"exercise {key} needs the chapter's {', '.join(missing)} (pass {missing[0]}=...).")
+    return checker(answer, exercise_id=key, **context)

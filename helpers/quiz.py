@@ -1,0 +1,315 @@
+"""End-of-chapter quizzes: the questions as plain data, a static HTML version and an ipywidgets version.
+
+:data:`QUIZZES` maps a chapter (``"01"``, ``"02"``, ...) to a list of questions, each a dict with ``question``,
+``options`` (a list of strings), ``answer`` (the index of the correct option) and ``explanation`` (one line).
+Text may use ``backticks`` for code.
+
+``quiz.show("01")`` in a notebook displays
+
+* with a **live kernel** (Jupyter, JupyterLab, VS Code, Colab): one output whose MIME bundle holds the ipywidgets
+  quiz (pick an option, press *Check*, read the verdict and the explanation) *and* the static HTML version as a
+  fallback, so a frontend without a widget manager still shows the quiz;
+* with **no one at the keyboard** (the book build, nbval, ``jupyter nbconvert --execute``): only the static HTML
+  version (each answer and its explanation behind a ``<details>`` toggle). No widget is created, so no widget
+  state is saved in the notebook and the built website loads no widget JavaScript (which would have to come from a
+  CDN, unreachable offline): the page shows no broken widget and no script error.
+
+Which case applies is decided by :func:`live_kernel`: headless executors (nbclient, which jupyter-book and
+nbconvert use, and nbval) send every cell with ``allow_stdin=False``, whereas interactive frontends allow
+``input()``. ``BOOK_QUIZ=static`` or ``BOOK_QUIZ=widget`` in the environment overrides the guess.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+from typing import Any
+
+__all__ = ["QUIZZES", "QuizWidget", "grade", "live_kernel", "questions", "show", "static_html", "widget"]
+
+QUIZZES: dict[str, list[dict[str, Any]]] = {
+    "01": [
+        {
+            "question": "What are the bag-of-words count vectors of \"The plot was good, but the acting was bad.\" "
+                        "and \"The plot was bad, but the acting was good.\"?",
+            "options": ["They are identical.", "They differ in the entries for `good` and `bad`.",
+                        "They differ in every entry.", "They cannot be compared: the word order differs."],
+            "answer": 0,
+            "explanation": "Both sentences hold the same words the same number of times, and a bag of words keeps "
+                           "only the counts; bigrams such as `good but` restore a little local order.",
+        },
+        {
+            "question": "Why does the book report macro-F1 next to accuracy?",
+            "options": ["Macro-F1 is always higher than accuracy.",
+                        "A model cannot raise macro-F1 by neglecting a small class.",
+                        "Macro-F1 needs no test split.",
+                        "Macro-F1 is what logistic regression minimises during training."],
+            "answer": 1,
+            "explanation": "Macro-F1 is the unweighted mean of the per-class F1 scores, so every class counts the "
+                           "same however few texts it has; accuracy is dominated by the large classes.",
+        },
+        {
+            "question": "Which word gets the smallest TF-IDF weight (idf)?",
+            "options": ["A word that occurs in exactly one training text.",
+                        "A word that never occurs in the training texts.",
+                        "A word that occurs in almost every training text.",
+                        "The longest word of the text."],
+            "answer": 2,
+            "explanation": "idf(w) = ln((1 + n) / (1 + df(w))) + 1 shrinks as the number of texts containing w "
+                           "grows; a word never seen in training has no column at all.",
+        },
+        {
+            "question": "The TF-IDF model meets *snoozefest*, a word absent from its training split. What happens?",
+            "options": ["It is split into known pieces, as WordPiece would do.",
+                        "It is dropped without a trace: the text's vector ignores it.",
+                        "It is mapped to the most similar known word.",
+                        "It counts as a negative word, because it is unknown."],
+            "answer": 1,
+            "explanation": "The vectoriser has no column for it, so *a snoozefest* becomes an empty vector and gets "
+                           "the model's prior; BERT's WordPiece vocabulary can spell any word.",
+        },
+        {
+            "question": "On which split should you choose the best of the three baselines?",
+            "options": ["The training split.", "The validation split.", "The test split.",
+                        "Whichever split gives the highest score."],
+            "answer": 1,
+            "explanation": "Choosing on the test split would tune on it, and its score would no longer be an honest "
+                           "estimate; the training score rewards memorising.",
+        },
+        {
+            "question": "Which statement about long texts is true?",
+            "options": ["Bag-of-words models cannot handle long texts.",
+                        "Both kinds of model handle any length at the same cost.",
+                        "A longer text gets a longer TF-IDF vector.",
+                        "BERT reads at most 512 positions, and its attention cost grows with the square of the "
+                        "length."],
+            "answer": 3,
+            "explanation": "A bag of words turns a text of any length into one vector of the vocabulary's size; it "
+                           "is BERT that has a hard limit and a quadratic cost.",
+        },
+    ],
+    "02": [
+        {
+            "question": "Why are the attention scores divided by sqrt(d_k)?",
+            "options": ["To stop the gradient through the softmax from exploding.",
+                        "To make every row of weights sum to 1.",
+                        "To keep their variance near 1, so that the softmax does not saturate and its gradient "
+                        "does not vanish.",
+                        "To save memory."],
+            "answer": 2,
+            "explanation": "A dot product of d_k unit-variance terms has variance d_k; a saturated softmax passes "
+                           "almost no gradient, and softmax can never amplify one.",
+        },
+        {
+            "question": "What does the padding mask do?",
+            "options": ["It sets the scores of padded keys to -inf before the softmax, so their weights are "
+                        "exactly 0.",
+                        "It removes the padding tokens from the batch.",
+                        "It multiplies the attention output by the mask after the softmax.",
+                        "Nothing that changes the result; it only makes attention faster."],
+            "answer": 0,
+            "explanation": "With the mask, a text's vectors are the same whatever else is in its batch; without it, "
+                           "real tokens put weight on padding.",
+        },
+        {
+            "question": "A text becomes twice as long. How does the memory of one head's attention weights grow?",
+            "options": ["It doubles.", "It grows four times.", "It grows eight times.", "It does not change."],
+            "answer": 1,
+            "explanation": "One head builds an n x n matrix of weights, so doubling n quadruples it; this is the "
+                           "O(n^2) cost behind BERT's 512-token limit.",
+        },
+        {
+            "question": "With transformers 5 and the default SDPA attention, what does "
+                        "`model(..., output_attentions=True)` return as attentions?",
+            "options": ["The attention weights of every layer.", "An error.", "Random weights.",
+                        "An empty tuple."],
+            "answer": 3,
+            "explanation": "The fused SDPA kernel never forms the weights; load the model with "
+                           "`attn_implementation=\"eager\"` (or switch it) to get them.",
+        },
+        {
+            "question": "Which nonlinearity does BERT's feed-forward network use?",
+            "options": ["ReLU, max(0, x)", "GELU, x Phi(x)", "tanh", "The sigmoid"],
+            "answer": 1,
+            "explanation": "The original Transformer used ReLU; BERT uses GELU, which is smooth and lets small "
+                           "negative values through.",
+        },
+        {
+            "question": "A head puts a large weight on `[SEP]`. Does that mean `[SEP]` strongly influenced the "
+                        "prediction?",
+            "options": ["Yes: a weight is the token's influence.",
+                        "Not necessarily: the weight multiplies a value vector that may be small, and other heads, "
+                        "the residual connections and later layers mix the signal.",
+                        "Only if it happens in the last layer.",
+                        "Only for the [CLS] token."],
+            "answer": 1,
+            "explanation": "Weighting by the norm of the transformed values shows that much of the weight on special "
+                           "tokens carries little; attention maps are a view, not an explanation.",
+        },
+    ],
+}
+
+
+def questions(chapter: str) -> list[dict[str, Any]]:
+    """The questions of ``chapter`` ("01", "1" or 1 all mean chapter 1), with a clear error for unknown ones."""
+    key = f"{int(chapter):02d}" if str(chapter).strip().isdigit() else str(chapter).strip()
+    if key not in QUIZZES:
+        raise KeyError(f"no quiz for chapter {chapter!r}; quizzes exist for {', '.join(sorted(QUIZZES))}.")
+    return QUIZZES[key]
+
+
+def _chapter_key(chapter: str) -> str:
+    questions(chapter)
+    return f"{int(chapter):02d}" if str(chapter).strip().isdigit() else str(chapter).strip()
+
+
+def grade(chapter: str, index: int, choice: int | str | None) -> tuple[bool, str]:
+    """Grade one answer: ``choice`` is an option's index or its text. Returns ``(correct, message)``."""
+    qs = questions(chapter)
+    if not 0 <= index < len(qs):
+        raise IndexError(f"chapter {chapter} has questions 0 to {len(qs) - 1}, not {index}.")
+    q = qs[index]
+    if choice is None:
+        return False, "Pick an option first."
+    if isinstance(choice, str):
+        if choice not in q["options"]:
+            raise ValueError(f"{choice!r} is not one of the options of question {index + 1}.")
+        choice = q["options"].index(choice)
+    if not 0 <= int(choice) < len(q["options"]):
+        raise IndexError(f"question {index + 1} has options 0 to {len(q['options']) - 1}, not {choice}.")
+    if int(choice) == q["answer"]:
+        return True, f"Correct. {q['explanation']}"
+    return False, "Not quite. Think again and try another option."
+
+
+def _inline(text: str) -> str:
+    """Escape text for HTML; `code` becomes <code>code</code> and *word* becomes <em>word</em>."""
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*([^*\s][^*]*)\*", r"<em>\1</em>", out)
+
+
+def _plain(text: str) -> str:
+    """Text for a widget label (no markup): backticks and asterisks removed."""
+    return text.replace("`", "").replace("*", "")
+
+
+def static_html(chapter: str) -> str:
+    """The quiz as static HTML: the questions and options, each answer and explanation behind a <details> toggle."""
+    key = _chapter_key(chapter)
+    parts = [f'<div class="bertbook-quiz" data-chapter="{key}">',
+             f"<p><strong>Quiz: chapter {int(key) if key.isdigit() else key}</strong>. Answer each question in "
+             "your head, then open <em>Show the answer</em>.</p>", "<ol>"]
+    for q in questions(key):
+        letters = "abcdefghij"
+        options = "".join(f"<li>{_inline(o)}</li>" for o in q["options"])
+        right = q["answer"]
+        parts.append(f'<li class="bertbook-quiz-question"><p>{_inline(q["question"])}</p>'
+                     f'<ol type="a">{options}</ol>'
+                     f"<details><summary>Show the answer</summary><p><strong>Answer: {letters[right]}) "
+                     f"{_inline(q['options'][right])}</strong> {_inline(q['explanation'])}</p></details></li>")
+    parts.append("</ol></div>")
+    return "\n".join(parts)
+
+
+class QuizWidget:
+    """The ipywidgets quiz of one chapter: per question, radio buttons, a *Check* button and a feedback line.
+
+    ``radios[i]``, ``buttons[i]`` and ``feedback[i]`` are question i's widgets; ``score`` shows how many are
+    answered correctly; ``box`` is the whole quiz (display it). :meth:`check` is the buttons' callback.
+    """
+
+    def __init__(self, chapter: str):
+        import ipywidgets as widgets
+
+        self.chapter = _chapter_key(chapter)
+        self.questions = questions(self.chapter)
+        self.correct = [False] * len(self.questions)
+        self.radios, self.buttons, self.feedback = [], [], []
+        rows = [widgets.HTML(f"<b>Quiz: chapter {int(self.chapter) if self.chapter.isdigit() else self.chapter}"
+                             "</b>. Pick an answer and press <i>Check</i>.")]
+        for i, q in enumerate(self.questions):
+            radio = widgets.RadioButtons(options=[(_plain(o), k) for k, o in enumerate(q["options"])], value=None,
+                                         layout=widgets.Layout(width="max-content"))
+            button = widgets.Button(description="Check", button_style="primary")
+            note = widgets.HTML("")
+            button.on_click(lambda _button, i=i: self.check(i))
+            self.radios.append(radio)
+            self.buttons.append(button)
+            self.feedback.append(note)
+            rows.append(widgets.VBox([widgets.HTML(f"<p><b>{i + 1}.</b> {_inline(q['question'])}</p>"), radio,
+                                      widgets.HBox([button, note])]))
+        self.score = widgets.HTML(self._score_text())
+        rows.append(self.score)
+        self.box = widgets.VBox(rows)
+
+    def _score_text(self) -> str:
+        return f"Score: {sum(self.correct)} of {len(self.questions)} answered correctly."
+
+    def check(self, index: int) -> bool:
+        """Grade question ``index`` with the option selected now; update its feedback line and the score."""
+        ok, message = grade(self.chapter, index, self.radios[index].value)
+        colour = "#1a7f37" if ok else "#b35900"
+        mark = "✓" if ok else "✗"
+        self.feedback[index].value = f'<span style="color:{colour}">{mark} {_inline(message)}</span>'
+        if self.radios[index].value is not None:
+            self.correct[index] = ok
+        self.score.value = self._score_text()
+        return ok
+
+
+def widget(chapter: str) -> QuizWidget:
+    """Build (without displaying) the ipywidgets quiz of ``chapter``."""
+    return QuizWidget(chapter)
+
+
+def live_kernel() -> bool:
+    """True when a person can interact with this kernel (so widgets make sense), False for headless execution.
+
+    ``BOOK_QUIZ=widget`` / ``BOOK_QUIZ=static`` force the answer. Otherwise: Colab is always live; plain Python (no
+    IPython kernel) is not; in an IPython kernel, the current cell was sent with ``allow_stdin`` true by every
+    interactive frontend and false by nbclient (jupyter-book, nbconvert) and nbval.
+    """
+    forced = os.environ.get("BOOK_QUIZ", "").strip().lower()
+    if forced in {"widget", "widgets", "live"}:
+        return True
+    if forced in {"static", "html"}:
+        return False
+    if "google.colab" in sys.modules:
+        return True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    return bool(getattr(kernel, "_allow_stdin", False)) if kernel is not None else False
+
+
+def show(chapter: str, interactive: bool | None = None) -> QuizWidget | None:
+    """Display the quiz of ``chapter``: widgets plus a static fallback when live, the static HTML otherwise.
+
+    ``interactive`` forces one or the other (default: :func:`live_kernel`). Returns the :class:`QuizWidget` when
+    one was shown, else None.
+    """
+    from IPython.display import HTML, display
+
+    page = static_html(chapter)
+    if interactive is None:
+        interactive = live_kernel()
+    if not interactive:
+        display(HTML(page))
+        return None
+    try:
+        quiz = QuizWidget(chapter)
+        bundle = quiz.box._repr_mimebundle_() or {}
+    except ImportError:  # ipywidgets is missing: the static version still works
+        display(HTML(page))
+        return None
+    bundle = dict(bundle)
+    bundle["text/html"] = page  # shown by frontends that cannot render widgets
+    bundle["text/plain"] = f"Quiz: chapter {chapter} ({len(quiz.questions)} questions)"
+    display(bundle, raw=True)
+    return quiz
