@@ -102,13 +102,18 @@ def adamw_step_seconds(model, *, fused: bool, steps: int = 3, lr: float = 1e-4, 
     params = [p for p in work.parameters() if p.requires_grad]
     gen = torch.Generator().manual_seed(seed)
     for p in params:
-        p.grad = torch.randn(p.shape, generator=gen, dtype=p.dtype) * 1e-3
+        p.grad = (torch.randn(p.shape, generator=gen, dtype=p.dtype) * 1e-3).to(p.device)
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, fused=fused or None,
                                   foreach=None if fused else True)
+    cuda = any(p.is_cuda for p in params)
     optimizer.step()  # allocates exp_avg / exp_avg_sq: a one-off cost
+    if cuda:
+        torch.cuda.synchronize()  # GPU kernels run asynchronously: wait before and after timing them
     start = time.perf_counter()
     for _ in range(steps):
         optimizer.step()
+    if cuda:
+        torch.cuda.synchronize()
     seconds = (time.perf_counter() - start) / steps
     return (seconds, work) if return_model else seconds
 
