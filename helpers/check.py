@@ -22,6 +22,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import textwrap
 import traceback
 from typing import Any, Callable
 
@@ -37,7 +38,8 @@ __all__ = ["EXERCISES", "exercise", "idf_by_hand", "macro_f1_by_hand", "mark_neg
 
 def _report(exercise_id: str, ok: bool, message: str) -> bool:
     mark = "✓" if ok else "✗"
-    print(f"{mark} Exercise {exercise_id}: {message}")
+    print(textwrap.fill(f"{mark} Exercise {exercise_id}: {message}", width=110, subsequent_indent="  ",
+                        break_long_words=False, break_on_hyphens=False))
     return ok
 
 

@@ -28,7 +28,8 @@ def verdict(capsys, fn, *args, **kwargs):
     out = capsys.readouterr().out
     assert isinstance(ok, bool)
     assert out.startswith("✓" if ok else "✗"), out
-    return ok, out
+    assert all(len(line) <= 110 for line in out.splitlines()), "messages are wrapped for the page"
+    return ok, " ".join(out.split())  # one line, for matching the hints
 
 
 # ---------------------------------------------------------------------------------------------- 1.1 idf
