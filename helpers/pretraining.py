@@ -15,7 +15,7 @@ This module implements both from scratch (:func:`mask_tokens`, :func:`make_nsp_p
 (:func:`add_pretraining_heads`), trains them (:func:`train_pretraining`), measures them
 (:func:`evaluate_pretraining`, :func:`fill_mask`, :func:`nsp_probability`), builds a tiny BERT to pretrain
 from scratch (:func:`tiny_bert_config`) and fine-tunes any of these encoders on a classification task
-(:func:`fine_tune_classifier`; chapter 4 introduces the book's full training loop, ``helpers.train``).
+with the book's training loop (:func:`fine_tune_classifier`, a thin wrapper over ``helpers.train``).
 Label conventions follow transformers: ``-100`` marks positions without an MLM target; NSP label 0 is
 IsNext and 1 is NotNext.
 """
@@ -670,59 +670,32 @@ def classifier_from_encoder(encoder, num_labels: int, *, seed: int = 0):
     return model
 
 
-def fine_tune_classifier(encoder, tokenizer, train, test, *, seed: int = 0, epochs: int = 1, lr: float = 5e-5,
-                         batch_size: int = 16, max_length: int = 64, warmup_fraction: float = 0.1,
-                         progress: bool = True, desc: str = "fine-tuning") -> dict[str, float]:
-    """Fine-tune a copy of ``encoder`` on ``train`` (``text``, ``label``) and return its accuracy on ``test``.
+def fine_tune_classifier(encoder, tokenizer, train, test, *, seed: int = 0, epochs: int = 3, lr: float | None = None,
+                         batch_size: int = 16, max_length: int = 64, progress: bool = True,
+                         desc: str | None = None) -> dict[str, float]:
+    """Fine-tune a copy of ``encoder`` on ``train`` (``text``, ``label``) and score it on ``test``.
 
-    A deliberately small loop (AdamW, linear warm-up and decay, dynamic padding, all weights trained) so
-    that chapter 3 can compare encoders on the same split and seeds; chapter 4 introduces the book's
-    full training loop, ``helpers.train``. ``encoder`` is left untouched.
-    Returns ``accuracy``, ``seconds`` and the last training loss.
+    Chapter 3 compares encoders (shipped, continued-pretrained, tiny from scratch) on the same split and
+    seeds; the training itself is the book's loop, :func:`helpers.train` (no evaluation during training, so
+    nothing is selected on ``test``), and the scoring is :func:`helpers.predict`. ``encoder`` is left
+    untouched. Returns ``accuracy``, macro ``f1``, ``seconds`` (training) and the last training loss.
     """
-    from tqdm.auto import tqdm
+    from .evaluate import accuracy_and_f1, predict
+    from .training import train as train_loop
 
-    texts, labels = list(train["text"]), list(train["label"])
-    if not texts:
+    labels = list(train["label"])
+    if not labels:
         raise ValueError("No training examples.")
-    num_labels = int(max(labels)) + 1
-    model = classifier_from_encoder(encoder, num_labels, seed=seed)
+    model = classifier_from_encoder(encoder, int(max(labels)) + 1, seed=seed)
     device = next(encoder.parameters()).device
-    model.to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    steps = epochs * math.ceil(len(texts) / batch_size)
-    scheduler = _warmup_linear(optimizer, int(warmup_fraction * steps), steps)
-    rng = np.random.default_rng(seed)
-    start = time.perf_counter()
-    bar = tqdm(total=steps, desc=desc, disable=not progress, mininterval=2.0)
-    last = float("nan")
-    for _ in range(epochs):
-        order = rng.permutation(len(texts))
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            enc = tokenizer([texts[j] for j in idx], truncation=True, max_length=max_length, padding=True,
-                            return_tensors="pt").to(device)
-            y = torch.tensor([labels[j] for j in idx], device=device)
-            loss = F.cross_entropy(model(**enc).logits, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            last = loss.item()
-            bar.update(1)
-    bar.close()
-    seconds = time.perf_counter() - start
-    model.eval()
-    correct = 0
-    test_texts, test_labels = list(test["text"]), list(test["label"])
-    with torch.no_grad():
-        for i in range(0, len(test_texts), 64):
-            enc = tokenizer(test_texts[i:i + 64], truncation=True, max_length=max_length, padding=True,
-                            return_tensors="pt").to(device)
-            pred = model(**enc).logits.argmax(-1).cpu()
-            correct += int((pred == torch.tensor(test_labels[i:i + 64])).sum())
-    return {"accuracy": correct / len(test_texts), "seconds": seconds, "last_loss": last}
+    if desc and progress:
+        print(desc)
+    result = train_loop(model, train, None, tokenizer=tokenizer, epochs=epochs, batch_size=batch_size, lr=lr,
+                        max_length=max_length, seed=seed, progress=progress, device=device.type)
+    preds = predict(result.model, tokenizer, list(test["text"]), max_length=max_length)
+    scores = accuracy_and_f1(list(test["label"]), preds.labels)
+    last = float(result.steps["loss"].iloc[-1]) if len(result.steps) else float("nan")
+    return {**scores, "seconds": result.seconds, "last_loss": last}
 
 
 def summarise_runs(results: dict[str, Sequence[float]]) -> "Any":
@@ -783,9 +756,11 @@ def plot_pretraining_history(histories: dict[str, dict[str, list]], *, title: st
     return fig
 
 
-def plot_run_comparison(results: dict[str, Sequence[float]], *, title: str, ylabel: str = "test accuracy (%)"):
+def plot_run_comparison(results: dict[str, Sequence[float]], *, title: str, ylabel: str = "test accuracy (%)",
+                        reference: tuple[float, str] | None = None):
     """One dot per seed and a bar at the mean, per arm: how far apart two set-ups are, next to how much
-    a single arm varies between seeds."""
+    a single arm varies between seeds. ``reference=(score, label)`` draws a dotted line, e.g. the score of
+    always answering the majority class, which a classifier that learned nothing reaches."""
     import matplotlib.pyplot as plt
 
     colors = plt.get_cmap("tab10").colors
@@ -801,6 +776,11 @@ def plot_run_comparison(results: dict[str, Sequence[float]], *, title: str, ylab
     ax.set_ylabel(ylabel)
     ax.set_xlabel("encoder (bar: mean over seeds; dots: one run each)")
     low = min(100 * min(v) for v in results.values())
+    if reference is not None:
+        ax.axhline(100 * reference[0], color="gray", ls=":", lw=1.2)
+        ax.annotate(reference[1], (len(results) - 0.5, 100 * reference[0]), xytext=(0, 3), textcoords="offset points",
+                    ha="right", fontsize=8, color="gray")
+        low = min(low, 100 * reference[0])
     ax.set_ylim(max(0, low - 10), 100)
     ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)

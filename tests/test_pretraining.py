@@ -245,9 +245,13 @@ def test_tiny_config_and_fine_tune(tokenizer):
         pt.tiny_bert_config(hidden_size=30, num_heads=4)
     model, _ = pt.add_pretraining_heads(config)
     train = datasets.Dataset.from_dict({"text": ["good fun", "bad dull"] * 16, "label": [1, 0] * 16})
+    before = {k: v.clone() for k, v in model.bert.state_dict().items()}
     result = pt.fine_tune_classifier(model.bert, tokenizer, train, train, seed=0, epochs=5, lr=5e-3,
                                      batch_size=8, progress=False)
-    assert result["accuracy"] == 1.0
+    assert result["accuracy"] == 1.0 and result["f1"] == 1.0 and result["seconds"] > 0
+    assert all(torch.equal(v, model.bert.state_dict()[k]) for k, v in before.items()), "the encoder passed in is untouched"
+    with pytest.raises(ValueError, match="No training examples"):
+        pt.fine_tune_classifier(model.bert, tokenizer, train.select([]), train, progress=False)
     table = pt.summarise_runs({"a": [0.5, 0.7], "b": [0.6]})
     assert table.loc["a", "mean"] == pytest.approx(0.6) and table.loc["a", "std"] == pytest.approx(math.sqrt(0.02))
 
@@ -270,3 +274,34 @@ def test_cached_heads_training_matches_full_forward_and_learns(tokenizer):
     after = pt.evaluate_heads(model, eval_features)
     assert after["mlm_loss"] < before["mlm_loss"] - 0.3  # it learns at least the token frequencies
     assert h["eval_step"][0] == 0 and h["eval_step"][-1] == 40 and len(h["mlm_loss"]) == 40
+
+
+def test_plot_run_comparison_draws_a_bar_per_arm_a_dot_per_seed_and_the_reference():
+    import matplotlib.pyplot as plt
+
+    results = {"a": [0.70, 0.72, 0.71], "b": [0.60, 0.61, 0.65]}
+    fig = pt.plot_run_comparison(results, title="t", reference=(0.578, "majority class"))
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2
+    assert [p.get_height() for p in ax.patches] == pytest.approx([71.0, 62.0])
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 6
+    assert any(line.get_ydata()[0] == pytest.approx(57.8) for line in ax.lines), "the reference line is missing"
+    assert ax.get_ylim()[0] <= 57.8 and [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    plt.close(fig)
+
+
+def test_plot_pretraining_history_shows_training_and_held_out_losses_per_objective():
+    import matplotlib.pyplot as plt
+
+    steps = list(range(1, 21))
+    history = {"step": steps, "mlm_loss": [10 - 0.2 * s for s in steps], "nsp_loss": [0.7] * 20,
+               "eval_step": [0, 10, 20], "eval_mlm_loss": [10.0, 8.5, 7.0], "eval_nsp_loss": [0.69, 0.68, 0.67]}
+    mlm_only = {**history, "nsp_loss": [math.nan] * 20, "eval_nsp_loss": [math.nan] * 3}
+    fig = pt.plot_pretraining_history({"run": history, "mlm only": mlm_only}, title="T", smooth=5)
+    mlm_ax, nsp_ax = fig.axes[:2]
+    assert fig._suptitle.get_text() == "T"
+    assert len(mlm_ax.lines) == 4, "training and held-out curves of both runs"
+    assert len(nsp_ax.lines) == 3, "the MLM-only run draws no NSP curve; the chance line is drawn"
+    held_out = [line for line in mlm_ax.lines if line.get_marker() == "o"]
+    assert list(held_out[0].get_ydata()) == [10.0, 8.5, 7.0]
+    plt.close(fig)
