@@ -10,7 +10,13 @@ One module per concern, in the order the chapters use them:
 * :mod:`helpers.attention` - the encoder from scratch, attention weights, bertviz views and heatmaps;
 * :mod:`helpers.pretraining` - masking, MLM and NSP losses and heads;
 * :mod:`helpers.training` - :func:`helpers.train`, the fast fine-tuning loop (checkpoints, resume, out-of-memory retry);
-* :mod:`helpers.evaluate` - batched predictions and metrics.
+* :mod:`helpers.finetune` - chapter 4's pieces: the loss by hand, ``max_length`` from lengths, padding shares;
+* :mod:`helpers.widgets` - try a classifier on your own sentences (a text box live, a table on the website);
+* :mod:`helpers.evaluate` - batched predictions, metrics, calibration and the most confident mistakes;
+* :mod:`helpers.imbalance` - imbalance on purpose, class weights, oversampling, threshold moving;
+* :mod:`helpers.long_text`, :mod:`helpers.compress`, :mod:`helpers.explain`, :mod:`helpers.rnn` - chapter 6's
+  experiments: long documents, quantisation and distillation, integrated gradients, a BiLSTM baseline;
+* :mod:`helpers.check`, :mod:`helpers.quiz` - the exercises' checks and the end-of-chapter quizzes.
 
 The most used functions are available as ``helpers.<name>``; the rest live in their modules
 (``import helpers.attention as attn``).
@@ -34,6 +40,7 @@ from .baselines import fit_baselines, make_baseline  # noqa: E402
 from .evaluate import accuracy_and_f1, predict  # noqa: E402
 from .training import TrainResult, plot_history, train  # noqa: E402
 from . import attention, baselines, evaluate, plots, pretraining  # noqa: E402,F401
+from . import check, compress, explain, finetune, imbalance, long_text, quiz, rnn, widgets  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __all__ = [
