@@ -44,6 +44,15 @@ class LongTextPredictions:
     probs: np.ndarray
     tokens: np.ndarray
     chunks: np.ndarray
+    chunk_logits: torch.Tensor | None = None  # window predictions only: (windows, classes), grouped by text
+    owner: np.ndarray | None = None  # window predictions only: the text each window belongs to
+
+    def reaggregate(self, aggregate: str) -> "LongTextPredictions":
+        """The same windows combined another way (no new model calls)."""
+        if self.chunk_logits is None or self.owner is None:
+            raise ValueError("Only predictions from predict_windows keep their windows' logits.")
+        probs = _aggregate_all(self.chunk_logits, self.owner, aggregate)
+        return LongTextPredictions(probs.argmax(axis=1), probs, self.tokens, self.chunks, self.chunk_logits, self.owner)
 
     @property
     def total_tokens(self) -> int:
@@ -194,8 +203,12 @@ def predict_windows(model, tokenizer, texts: Sequence[str], *, max_length: int =
     logits = _logits(model, tokenizer, rows, batch_size)
     owner_arr = np.array(owner)
     n = owner_arr.max() + 1
-    probs = np.stack([aggregate_windows(logits[torch.from_numpy(owner_arr == i)], aggregate).numpy()
-                      for i in range(n)])
+    probs = _aggregate_all(logits, owner_arr, aggregate)
     tokens = np.bincount(owner_arr, weights=[len(r) for r in rows], minlength=n).astype(int)
     return LongTextPredictions(labels=probs.argmax(axis=1), probs=probs, tokens=tokens,
-                               chunks=np.bincount(owner_arr, minlength=n))
+                               chunks=np.bincount(owner_arr, minlength=n), chunk_logits=logits, owner=owner_arr)
+
+
+def _aggregate_all(logits: torch.Tensor, owner: np.ndarray, aggregate: str) -> np.ndarray:
+    return np.stack([aggregate_windows(logits[torch.from_numpy(owner == i)], aggregate).numpy()
+                     for i in range(int(owner.max()) + 1)])

@@ -126,3 +126,7 @@ def test_predictions_and_cost(model, tokenizer):
         rows = window_inputs(tokenizer, LONG, 24, 11)
         p = torch.stack([torch.softmax(model(torch.tensor([r])).logits[0], -1) for r in rows]).mean(0)
     assert np.allclose(win.probs[0], p.numpy(), atol=1e-5)
+    by_logits = predict_windows(model, tokenizer, texts, max_length=24, stride=11, aggregate="mean_logits")
+    assert np.allclose(win.reaggregate("mean_logits").probs, by_logits.probs, atol=1e-6)
+    with pytest.raises(ValueError, match="predict_windows"):
+        head.reaggregate("mean_logits")
