@@ -149,6 +149,74 @@ QUIZZES: dict[str, list[dict[str, Any]]] = {
                            "tokens carries little; attention maps are a view, not an explanation.",
         },
     ],
+    "03": [
+        {
+            "question": "BERT's masking has chosen 15% of the tokens; some became `[MASK]`, some a random token, some "
+                        "stayed as they were. At which positions does the MLM loss score a prediction?",
+            "options": ["Only where the input shows `[MASK]`.",
+                        "Where the input shows `[MASK]` or a random token.",
+                        "At every chosen position: `[MASK]`, random and unchanged alike.",
+                        "At every position of the sequence, special tokens included."],
+            "answer": 2,
+            "explanation": "The labels hold the original id at every chosen position and -100 elsewhere, so N counts "
+                           "all chosen positions; the cross-entropy ignores the -100 ones.",
+        },
+        {
+            "question": "Why does BERT not replace every chosen token by `[MASK]`?",
+            "options": ["`[MASK]` never occurs when the model is fine-tuned; since any visible token may be one it "
+                        "has to predict, the model must build a good representation of every token.",
+                        "Because it makes pretraining faster.",
+                        "Because the vocabulary holds only a few `[MASK]` tokens.",
+                        "To teach the model to correct spelling mistakes."],
+            "answer": 0,
+            "explanation": "Of the chosen tokens 80% become `[MASK]`, 10% a random token and 10% stay unchanged: the "
+                           "last 20% keep the model from relying on seeing `[MASK]`.",
+        },
+        {
+            "question": "What does next-sentence prediction (NSP) predict?",
+            "options": ["The words of sentence B, one by one.",
+                        "Whether B is the sentence that really follows A (IsNext) or a random sentence from "
+                        "another document (NotNext), from the `[CLS]` vector.",
+                        "The position of the `[SEP]` token.",
+                        "The topic of the document A comes from."],
+            "answer": 1,
+            "explanation": "NSP is a two-way classifier on the pooled `[CLS]` vector, trained on half true and half "
+                           "random pairs; it predicts nothing about the words of B.",
+        },
+        {
+            "question": "What are the segment ids (`token_type_ids`) of `[CLS] A [SEP] B [SEP]`?",
+            "options": ["0 for every token.",
+                        "0 for the tokens of A, 1 for those of B, and 2 for the special tokens.",
+                        "1 for `[CLS] A [SEP]` and 0 for `B [SEP]`.",
+                        "0 for `[CLS] A [SEP]` and 1 for `B [SEP]`."],
+            "answer": 3,
+            "explanation": "The [SEP] after A closes the first segment; segment 1 starts after it and includes the "
+                           "final [SEP]. `tokenizer(a, b)` builds exactly this.",
+        },
+        {
+            "question": "Why does the chapter train the new MLM and NSP heads on a *frozen* MiniLM encoder first?",
+            "options": ["Because a frozen encoder learns faster.",
+                        "Random heads would send large, meaningless gradients into a good encoder; and a frozen "
+                        "encoder's outputs can be computed once and cached, which makes training the heads cheap.",
+                        "Because transformers cannot train an encoder and its heads together.",
+                        "Because the heads share all their weights with the encoder."],
+            "answer": 1,
+            "explanation": "Freezing is the safe order for new heads on a good encoder, and the cached outputs at the "
+                           "masked positions and at `[CLS]` make each training step a small matrix product.",
+        },
+        {
+            "question": "A short continued-pretraining run (minutes on a CPU, a few thousand snippets) does not "
+                        "measurably change the fine-tuned accuracy. What does that show?",
+            "options": ["That a small run is not a free lunch; it says nothing against domain-adaptive pretraining "
+                        "at the scale where gains were published.",
+                        "That domain-adaptive pretraining never helps.",
+                        "That the masking rule was implemented wrongly.",
+                        "That MLM pretraining only helps next-sentence prediction."],
+            "answer": 0,
+            "explanation": "Published gains came from hours of accelerator time on millions of in-domain documents; "
+                           "compare any difference with the spread between seeds before calling it an effect.",
+        },
+    ],
 }
 
 
