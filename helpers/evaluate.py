@@ -406,3 +406,31 @@ def contains_any(texts: Sequence[str], words: Sequence[str]) -> np.ndarray:
              r"(?<!\w)" + re.escape(w.lower()) + r"(?!\w)" for w in words]
     pattern = re.compile("|".join(parts))
     return np.array([bool(pattern.search(t.lower().replace("\u2019", "'"))) for t in texts], dtype=bool)
+
+
+def bootstrap_difference(labels, preds_a, preds_b, metric=None, *, n_boot: int = 1000, seed: int = 0,
+                         level: float = 0.95) -> dict[str, float]:
+    """Paired bootstrap of ``metric(a) - metric(b)`` on the same test texts: the difference and an interval.
+
+    Each round redraws the test texts with replacement and scores both models on the same draw, so what
+    the interval measures is the test sample's luck (not the training seed's). ``metric(labels, preds)``
+    defaults to macro-F1. An interval that contains 0 means this test split cannot tell the two apart.
+    """
+    from sklearn.metrics import f1_score
+
+    labels, preds_a = _labels_and_preds(labels, preds_a)
+    _, preds_b = _labels_and_preds(labels, preds_b)
+    if n_boot < 1 or not 0 < level < 1:
+        raise ValueError(f"n_boot must be at least 1 and level between 0 and 1; got {n_boot} and {level}.")
+    if metric is None:
+        def metric(y, p):
+            return f1_score(y, p, average="macro", zero_division=0)
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = rng.integers(0, len(labels), len(labels))
+        diffs[b] = metric(labels[idx], preds_a[idx]) - metric(labels[idx], preds_b[idx])
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(diffs, [tail, 100 - tail])
+    return {"difference": float(metric(labels, preds_a) - metric(labels, preds_b)), "low": float(low),
+            "high": float(high)}

@@ -243,7 +243,7 @@ def plot_confusion_matrix(labels, preds, label_names: Sequence[str], *, normaliz
     if len(labels) != len(preds) or len(labels) == 0:
         raise ValueError(f"Need as many predictions as labels, and at least one: got {len(labels)} and {len(preds)}.")
     k = len(label_names)
-    fig, ax = _axes(ax, (1.0 * k + 2.6, 1.0 * k + 2.0))
+    fig, ax = _axes(ax, (0.8 * k + 2.6, 0.8 * k + 2.0))
     ConfusionMatrixDisplay.from_predictions(labels, preds, labels=list(range(k)), display_labels=list(label_names),
                                             normalize=normalize, cmap="Blues", colorbar=False, ax=ax,
                                             values_format=".2f" if normalize else "d", im_kw={"vmin": 0})
@@ -332,7 +332,7 @@ def plot_spread(values: dict, *, references: dict | None = None, ylabel: str = "
     """
     if not values or any(len(v) == 0 for v in values.values()):
         raise ValueError("Give at least one model with at least one score.")
-    fig, ax = _axes(ax, (1.6 * len(values) + 3.6, 4.0))
+    fig, ax = _axes(ax, (max(6.0, 1.8 * len(values) + 3.0), 4.4))
     rng = np.random.default_rng(0)
     names = list(values)
     ax.boxplot([np.asarray(values[n], dtype=float) for n in names], positions=np.arange(len(names)), widths=0.45,
@@ -349,6 +349,6 @@ def plot_spread(values: dict, *, references: dict | None = None, ylabel: str = "
     ax.set_xlabel("model")
     ax.set_ylabel(ylabel)
     ax.set_title(title or "Spread over repeated runs")
-    ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(frameon=False, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=1)
     _tidy(ax)
     return fig

@@ -247,3 +247,28 @@ def test_logits_for_texts_match_predict(model, tokenizer):
     np.testing.assert_allclose(torch.softmax(torch.tensor(logits), -1).numpy(), probs, atol=1e-6)
     with pytest.raises(TypeError, match="item 0 is int"):
         logits_for_texts(model, tokenizer, [3])
+
+
+def test_bootstrap_difference_known_cases():
+    from sklearn.metrics import accuracy_score
+
+    from helpers.evaluate import bootstrap_difference
+
+    labels = np.array([0, 1] * 50)
+    same = bootstrap_difference(labels, labels, labels, n_boot=50)
+    assert same == {"difference": 0.0, "low": 0.0, "high": 0.0}
+    flipped = bootstrap_difference(labels, labels, 1 - labels, accuracy_score, n_boot=50)
+    assert flipped == {"difference": 1.0, "low": 1.0, "high": 1.0}
+    rng = np.random.default_rng(0)
+    a = np.where(rng.random(2000) < 0.8, np.tile(labels, 20), 1 - np.tile(labels, 20))
+    b = np.where(rng.random(2000) < 0.7, np.tile(labels, 20), 1 - np.tile(labels, 20))
+    out = bootstrap_difference(np.tile(labels, 20), a, b, accuracy_score, n_boot=400, seed=1)
+    d = (a == np.tile(labels, 20)).astype(float) - (b == np.tile(labels, 20))
+    se = d.std() / np.sqrt(len(d))  # the analytic standard error of a paired difference of accuracies
+    assert out["low"] < out["difference"] < out["high"]
+    assert (out["high"] - out["low"]) / (2 * 1.96 * se) == pytest.approx(1.0, abs=0.15)
+    assert bootstrap_difference(np.tile(labels, 20), a, b, accuracy_score, n_boot=400, seed=1) == out
+    with pytest.raises(ValueError, match="n_boot"):
+        bootstrap_difference(labels, labels, labels, n_boot=0)
+    with pytest.raises(ValueError, match="100 labels but 3 predictions"):
+        bootstrap_difference(labels, labels, labels[:3])
