@@ -30,7 +30,9 @@ import numpy as np
 
 __all__ = ["EXERCISES", "exercise", "idf_by_hand", "macro_f1_by_hand", "mark_negation_function",
            "attention_function", "encoder_parameter_count", "previous_token_scores",
-           "masking_function", "pretraining_losses_by_hand", "pair_encoding_function"]
+           "masking_function", "pretraining_losses_by_hand", "pair_encoding_function",
+           "pair_masks_function", "learning_rate_function", "class_scores_by_hand", "ece_function",
+           "head_tail_function", "distillation_loss_function"]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -804,6 +806,508 @@ def pair_encoding_function(answer: Any, *, tokenizer, pairs=None, n_pairs: int =
 
 
 # ----------------------------------------------------------------------------------------------------
+# Chapter 4
+# ----------------------------------------------------------------------------------------------------
+
+def _as_int_rows(value: Any) -> list[list[int]] | None:
+    """A tensor, array or list of lists as a list of lists of ints; None if it is not such a table."""
+    try:
+        if hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()
+        rows = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    if rows.ndim != 2 or rows.dtype == object:
+        return None
+    if rows.dtype == bool:
+        rows = rows.astype(int)
+    if not np.issubdtype(rows.dtype, np.number):
+        return None
+    if not np.all(np.equal(np.mod(rows, 1), 0)):
+        return None
+    return rows.astype(int).tolist()
+
+
+def _pair_cases(tokenizer, texts, n_pairs: int) -> list[Any]:
+    """Padded pair batches: the chapter's texts paired two by two, and a hand-made batch without padding."""
+    texts = [t for t in list(texts or []) if isinstance(t, str)][:2 * n_pairs]
+    cases = []
+    if len(texts) >= 4:
+        half = len(texts) // 2
+        cases.append(tokenizer(texts[:half], texts[half:2 * half], padding=True, truncation=True, max_length=48,
+                               return_tensors="pt"))
+    cases.append(tokenizer(["A fine film.", "Dull."], ["Not bad at all, really.", "Two hours lost."], padding=True,
+                           return_tensors="pt"))
+    cases.append(tokenizer(["Good."], ["Very good."], padding=True, return_tensors="pt"))
+    return cases
+
+
+def pair_masks_function(answer: Any, *, tokenizer, texts=None, n_pairs: int = 16, exercise_id: str = "4.1") -> bool:
+    """Exercise 4.1: ``pair_masks(input_ids, sep_id, pad_id) -> (attention_mask, token_type_ids)`` for a padded
+    batch of sentence pairs, each row ``[CLS] A [SEP] B [SEP] [PAD] ...``.
+
+    The reference is the tokenizer's own output for the same batch: mask 1 on every real token (special tokens
+    included) and 0 on padding; segment 0 up to and including the first ``[SEP]``, 1 for B and its ``[SEP]``, and
+    0 again on padding (BERT's ``pad_token_type_id``). Recognises the mask inverted, padding in segment 1, the
+    first ``[SEP]`` in segment 1, the last ``[SEP]`` in segment 0, one segment for everything, and the two
+    results swapped.
+    """
+    if tokenizer is None:
+        raise TypeError("pair_masks_function needs the chapter's tokenizer: tokenizer=tokenizer")
+    if answer is None:
+        return _not_answered(exercise_id, "your function (write `def pair_masks(input_ids, sep_id, pad_id): ...` "
+                                          "and pass `pair_masks`)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`pair_masks`, without brackets), not a "
+                                           f"{_type_name(answer)}.")
+    cases = _pair_cases(tokenizer, texts, n_pairs)
+    sep, pad = tokenizer.sep_token_id, tokenizer.pad_token_id
+    for enc in cases:
+        ids = enc["input_ids"]
+        shape = tuple(ids.shape)
+        given = ids.clone()
+        ok, got = _call_student(exercise_id, answer, "pair_masks", f"a padded batch of shape {shape}", given, sep,
+                                pad)
+        if not ok:
+            return got
+        if got is None:
+            return _report(exercise_id, False, "your function returned None: return `attention_mask, "
+                                               "token_type_ids`.")
+        if not bool((given == ids).all()):
+            return _report(exercise_id, False, "your function changed `input_ids` in place: build new tensors.")
+        try:
+            mask, types = got
+        except (TypeError, ValueError):
+            return _report(exercise_id, False, f"your function should return a pair (attention_mask, "
+                                               f"token_type_ids), not a {_type_name(got)}.")
+        mask, types = _as_int_rows(mask), _as_int_rows(types)
+        if mask is None or types is None:
+            return _report(exercise_id, False, "both results should be tables of 0s and 1s with the shape of "
+                                               f"`input_ids` {shape} (tensors, arrays or lists of lists).")
+        ref_mask, ref_types = enc["attention_mask"].tolist(), enc["token_type_ids"].tolist()
+        if (np.shape(mask), np.shape(types)) != (shape, shape):
+            return _report(exercise_id, False, f"both results should have the shape of `input_ids`, {shape}; yours "
+                                               f"have {np.shape(mask)} and {np.shape(types)}.")
+        if mask == ref_types and types == ref_mask and mask != types:
+            return _report(exercise_id, False, "the two results are in the wrong order: return "
+                                               "`attention_mask, token_type_ids`.")
+        has_padding = any(0 in row for row in ref_mask)
+        where = f"on a batch of {shape[0]} pairs" + (" with padding" if has_padding else " without padding")
+        if mask != ref_mask:
+            if mask == [[1 - x for x in row] for row in ref_mask]:
+                hint = "it is inverted: 1 marks a real token (attend to it) and 0 a padding position."
+            elif all(x == 1 for row in mask for x in row):
+                hint = "it is all 1s, but the padding positions (`pad_id`) must get 0."
+            else:
+                hint = ("1 for every position that is not padding ([CLS] and [SEP] included), 0 where "
+                        "`input_ids == pad_id`.")
+            return _report(exercise_id, False, f"{where} the attention mask is not right: {hint}")
+        if types == ref_types:
+            continue
+        rows = [(list(r), t, m) for r, t, m in zip(ids.tolist(), types, ref_types)]
+        if all(g == [1 if i > 0 and (sep in r[:i]) else e for i, e in enumerate(e_row)] for r, g, e_row in rows):
+            hint = ("the padding positions got segment 1: padding gets segment 0 (the tokenizer's "
+                    "`pad_token_type_id`), and the attention mask hides it anyway.")
+        elif all(all(x == 0 for x in g) for _, g, _ in rows) or all(all(x == 1 for x in g) for _, g, _ in rows):
+            hint = "everything is in one segment: B and its [SEP] get segment 1."
+        elif all(g == [1 if i == r.index(sep) else e for i, e in enumerate(e_row)] for r, g, e_row in rows):
+            hint = "the [SEP] after A closes the first segment, so it gets 0; segment 1 starts after it."
+        elif all(g == [0 if (x == sep and i != r.index(sep)) else e for i, (x, e) in enumerate(zip(r, e_row))]
+                 for r, g, e_row in rows):
+            hint = "the final [SEP] belongs to B's segment, so it gets 1."
+        else:
+            hint = ("0 up to and including the first [SEP], 1 from there up to and including the second [SEP], "
+                    "0 on the padding after it.")
+        return _report(exercise_id, False, f"{where} the attention mask is right but the token type ids are not: "
+                                           f"{hint}")
+    return _report(exercise_id, True, f"correct on {len(cases)} padded pair batches: your attention masks and "
+                                      "token type ids are exactly the tokenizer's (segment 0 for [CLS] A [SEP], 1 "
+                                      "for B [SEP], padding masked out and in segment 0).")
+
+
+def _linear_warmup_lr(t: float, peak_lr: float, warmup_steps: int, total_steps: int) -> float:
+    """transformers' get_linear_schedule_with_warmup after ``t`` scheduler steps."""
+    if t < warmup_steps:
+        return peak_lr * t / max(1, warmup_steps)
+    return peak_lr * max(0.0, (total_steps - t) / max(1, total_steps - warmup_steps))
+
+
+def learning_rate_function(answer: Any, *, steps=None, peak_lr=None, warmup_steps=None,
+                           exercise_id: str = "4.2") -> bool:
+    """Exercise 4.2: ``lr_at(t, peak_lr, warmup_steps, total_steps)``, the linear warm-up and decay schedule.
+
+    ``t`` counts the optimiser steps already taken (0 for the first step), as transformers'
+    ``get_linear_schedule_with_warmup`` does: the rate rises as ``peak * t / warmup`` and then falls as
+    ``peak * (total - t) / (total - warmup)``, reaching 0 at ``t = total``. Tested on a grid of settings and, when
+    given, on the chapter's recorded rates (``steps``, a ``TrainResult.steps`` table whose step ``s`` used
+    ``lr_at(s - 1)``). Recognises an off-by-one step count, a decay over all the steps instead of those after
+    warm-up, no warm-up, a constant rate, and a result in the wrong unit.
+    """
+    if answer is None:
+        return _not_answered(exercise_id, "your function (write `def lr_at(t, peak_lr, warmup_steps, total_steps): "
+                                          "...` and pass `lr_at`)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`lr_at`, without brackets), not a "
+                                           f"{_type_name(answer)}.")
+    settings = [(1e-4, 6, 100), (2e-5, 10, 40), (5e-5, 1, 8), (3e-5, 0, 20)]
+    recorded = None
+    if steps is not None and peak_lr is not None and warmup_steps is not None:
+        recorded = (float(peak_lr), int(warmup_steps), len(steps), [float(x) for x in steps["lr"]])
+        settings.insert(0, recorded[:3])
+    for peak, warm, total in settings:
+        for t in range(total + 1):
+            right = _linear_warmup_lr(t, peak, warm, total)
+            ok, got = _call_student(exercise_id, answer, "lr_at", f"t = {t} (peak {peak:g}, warm-up {warm}, total "
+                                    f"{total})", t, peak, warm, total)
+            if not ok:
+                return got
+            value = _as_number(got)
+            if value is None:
+                return _report(exercise_id, False, f"`lr_at` should return one number, not a {_type_name(got)}.")
+            if abs(value - right) <= 1e-6 * peak:
+                continue
+            where = f"with peak {peak:g}, {warm} warm-up steps and {total} steps in all, lr_at({t})"
+            shifted = _linear_warmup_lr(t + 1, peak, warm, total)
+            decay_all = peak * t / max(1, warm) if t < warm else peak * max(0.0, (total - t) / total)
+            no_warmup = peak * max(0.0, (total - t) / total)
+            constant = False
+            if abs(value - peak) <= 1e-6 * peak:  # the peak here: is it the peak at the last step too?
+                ok, last = _call_student(exercise_id, answer, "lr_at", f"t = {total}", total, peak, warm, total)
+                if not ok:
+                    return last
+                last = _as_number(last)
+                constant = last is not None and abs(last - peak) <= 1e-6 * peak
+            if constant:
+                hint = "this is a constant rate, the peak at every step: it rises during warm-up, then falls to 0."
+            elif abs(value - shifted) <= 1e-6 * peak:
+                hint = ("this is one step ahead: t counts the steps already taken, so the first step (t = 0) uses "
+                        "rate 0 when there is a warm-up, and the peak is reached at t = warmup_steps.")
+            elif abs(value - decay_all) <= 1e-6 * peak:
+                hint = ("the decay runs over the steps *after* warm-up: peak * (total - t) / (total - warmup), "
+                        "which is the peak at t = warmup and 0 at t = total.")
+            elif abs(value - no_warmup) <= 1e-6 * peak and warm > 0 and t < warm:
+                hint = "there is no warm-up: during the first warmup_steps steps the rate climbs as peak * t / warmup."
+            elif right > 0 and (abs(value / right - 100) < 1e-6 or abs(value * 100 / right - 1) < 1e-6):
+                hint = "this is off by a factor of 100: return the rate itself, not a percentage."
+            elif warm == 0 and not math.isfinite(value):
+                hint = "with warmup_steps = 0 there is no warm-up phase; avoid dividing by zero."
+            else:
+                hint = ("during warm-up (t < warmup_steps) the rate is peak * t / warmup_steps; after it, peak * "
+                        "(total - t) / (total - warmup_steps); never below 0.")
+            return _report(exercise_id, False, f"{where} should be {right:.6g}, not {value:.6g}: {hint}")
+    if recorded is not None:
+        peak, warm, total, rates = recorded
+        ours = [_linear_warmup_lr(s, peak, warm, total) for s in range(total)]
+        if not np.allclose(rates, ours, rtol=1e-6, atol=1e-15):  # the chapter's run used another schedule
+            raise ValueError("the recorded rates do not follow the linear schedule with these settings; pass the "
+                             "training run's peak rate and warm-up steps.")
+        return _report(exercise_id, True, f"correct: your schedule gives every one of the {total} rates the "
+                                          f"chapter's run recorded (peak {peak:g} after {warm} warm-up steps, 0 at the "
+                                          "end), and agrees with transformers' linear schedule on other settings.")
+    return _report(exercise_id, True, "correct: your schedule agrees with transformers' linear warm-up and decay on "
+                                      "every step of several settings.")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Chapter 5
+# ----------------------------------------------------------------------------------------------------
+
+def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exercise_id: str = "5.1") -> bool:
+    """Exercise 5.1: ``(precision, recall, f1)`` of the class ``label`` from the confusion matrix of ``y_true``
+    and ``y_pred`` (class ids; ``names`` maps them to class names).
+
+    The reference is scikit-learn's ``precision_recall_fscore_support`` for that class (with ``zero_division=0``).
+    Recognises precision and recall swapped (a column read as a row), the accuracy, F1 as the arithmetic mean, the
+    macro averages, another class's scores and percentages.
+    """
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    if y_true is None or y_pred is None or names is None:
+        raise TypeError("class_scores_by_hand needs the chapter's labels and predictions: y_true=..., y_pred=..., "
+                        "names=...")
+    names = list(names)
+    if label not in names:
+        raise ValueError(f"{label!r} is not one of the classes {names}.")
+    if answer is None:
+        return _not_answered(exercise_id, "the three numbers, `answer = (precision, recall, f1)`")
+    try:
+        values = [_as_number(v) for v in answer]
+    except TypeError:
+        values = [None]
+    if len(values) != 3 or any(v is None for v in values):
+        return _report(exercise_id, False, f"the answer should be three numbers, `(precision, recall, f1)`, not a "
+                                           f"{_type_name(answer)}.")
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = list(range(len(names)))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    c = names.index(label)
+    right = (float(p[c]), float(r[c]), float(f[c]))
+    got_p, got_r, got_f = values
+
+    def same(a, b):
+        return all(_close(x, y, 1e-6) for x, y in zip(a, b))
+
+    if same(values, right):
+        return _report(exercise_id, True, f"correct: for {label}, precision = {right[0]:.4f} (of the {int(np.sum(y_pred == c))} "
+                                          f"articles predicted {label}, the share that are {label}), recall = "
+                                          f"{right[1]:.4f} (of the {int(s[c])} {label} articles, the share found), "
+                                          f"F1 = {right[2]:.4f}.")
+    if same(values, [100 * x for x in right]):
+        return _report(exercise_id, False, "these are percentages: give fractions between 0 and 1.")
+    if same(values, (right[1], right[0], right[2])) and not _close(right[0], right[1], 1e-6):
+        return _report(exercise_id, False, "precision and recall are swapped. In `confusion_matrix(y_true, y_pred)` "
+                                           "the rows are the true classes and the columns the predictions: "
+                                           "precision = TP / (column sum), recall = TP / (row sum).")
+    hints = []
+    if not _close(got_p, right[0], 1e-6) and not _close(got_p, right[1], 1e-6):
+        if _close(got_p, float(accuracy_score(y_true, y_pred)), 1e-6):
+            hints.append("the precision is the overall accuracy: use the column of this class only")
+        elif _close(got_p, float(np.mean(p)), 1e-6):
+            hints.append("the precision is the macro average over all classes: give this class's only")
+        elif any(_close(got_p, float(x), 1e-6) for x in p):
+            hints.append("the precision is another class's: check the index of "
+                         f"{label!r} in the class names ({names.index(label)})")
+    if not _close(got_r, right[1], 1e-6) and not _close(got_r, right[0], 1e-6):
+        if _close(got_r, float(np.mean(r)), 1e-6):
+            hints.append("the recall is the macro average: give this class's only")
+        elif any(_close(got_r, float(x), 1e-6) for x in r):
+            hints.append(f"the recall is another class's: check the index of {label!r}")
+    if _close(got_p, right[0], 1e-6) and _close(got_r, right[1], 1e-6) and not _close(got_f, right[2], 1e-6):
+        if _close(got_f, (right[0] + right[1]) / 2, 1e-6):
+            hints.append("F1 is the harmonic mean 2PR / (P + R), not the arithmetic mean (P + R) / 2")
+        else:
+            hints.append("precision and recall are right, but F1 = 2PR / (P + R) = 2TP / (2TP + FP + FN)")
+    if not hints:
+        hints.append(f"from `cm = confusion_matrix(y_true, y_pred)` and c = {c} (the index of {label!r}): TP = "
+                     "cm[c, c], FP = the rest of column c, FN = the rest of row c")
+    return _report(exercise_id, False, f"not quite: {'; '.join(hints)}.")
+
+
+def _check_probs_labels(probs, labels):
+    probs = np.asarray(probs, dtype=float)
+    labels = np.asarray(labels)
+    if probs.ndim != 2 or len(probs) != len(labels):
+        raise ValueError("probs must be an (n, classes) array with one row per label")
+    return probs, labels
+
+
+def ece_function(answer: Any, *, probs, labels, n_bins: int = 10, exercise_id: str = "5.2") -> bool:
+    """Exercise 5.2: ``my_ece(probs, labels, n_bins)``, the expected calibration error with equal-width bins.
+
+    The reference is :func:`helpers.evaluate.expected_calibration_error`: the top-label confidence cut into
+    ``n_bins`` equal-width bins of [0, 1], then ``sum_b (n_b / n) |accuracy_b - confidence_b|``. Tested on the
+    chapter's probabilities (and their temperature-scaled version, when given as a list of pairs) and on random
+    ones with three classes. Recognises the probability of class 1 used instead of the top-label confidence, an
+    unweighted mean over the bins, empty bins counted, the absolute value forgotten, and a single overall gap.
+    """
+    import helpers.evaluate as ev
+
+    if probs is None or labels is None:
+        raise TypeError("ece_function needs the chapter's probabilities and labels: probs=test_probs, labels=y_test")
+    if answer is None:
+        return _not_answered(exercise_id, "your function (write `def my_ece(probs, labels, n_bins): ...` and pass "
+                                          "`my_ece`)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`my_ece`, without brackets), not a "
+                                           f"{_type_name(answer)}.")
+    probs, labels = _check_probs_labels(probs, labels)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(400, 3)) * 2.0
+    random_probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    random_labels = np.where(rng.random(400) < 0.7, random_probs.argmax(axis=1), rng.integers(0, 3, 400))
+    cases = [("the chapter's test probabilities", probs, labels, n_bins),
+             ("random three-class probabilities, 10 bins", random_probs, random_labels, 10),
+             ("random three-class probabilities, 5 bins", random_probs, random_labels, 5)]
+    for name, cp, cl, nb in cases:
+        ok, got = _call_student(exercise_id, answer, "my_ece", name, cp.copy(), cl.copy(), nb)
+        if not ok:
+            return got
+        value = _as_number(got)
+        if value is None:
+            return _report(exercise_id, False, f"`my_ece` should return one number, not a {_type_name(got)}.")
+        right = ev.expected_calibration_error(cp, cl, nb)
+        if _close(value, right, 1e-6):
+            continue
+        bins = ev.reliability_bins(cp, cl, nb)
+        full = bins[bins["count"] > 0]
+        conf, correct = cp.max(axis=1), (cp.argmax(axis=1) == cl)
+        slips = [(float(full["gap"].abs().mean()), "this is the plain mean over the bins: weight each bin by its "
+                                                   "share of the examples, n_b / n."),
+                 (float(np.nan_to_num(bins["gap"].abs()).sum() / nb), "the empty bins are counted: skip them, and "
+                                                                       "weight each bin by n_b / n."),
+                 (float((full["count"] / full["count"].sum() * full["gap"]).sum()),
+                  "the absolute value is missing: an over-confident bin and an under-confident one must not cancel."),
+                 (abs(float(conf.mean() - correct.mean())), "this is the overall gap |accuracy - mean confidence|: "
+                                                          "compute the gap in each bin, then the weighted mean.")]
+        if cp.shape[1] == 2:
+            b_ids = np.clip(np.ceil(cp[:, 1] * nb).astype(int) - 1, 0, nb - 1)
+            total = 0.0
+            for b in range(nb):
+                sel = b_ids == b
+                if sel.any():
+                    total += sel.mean() * abs(np.mean(cl[sel] == 1) - cp[sel, 1].mean())
+            slips.append((float(total), "this bins the probability of class 1; ECE uses the top-label confidence, "
+                                        "`probs.max(axis=1)`, and whether the *predicted* class is right."))
+        for wrong, hint in slips:
+            if _close(value, wrong, 1e-6):
+                return _report(exercise_id, False, f"on {name}: {hint}")
+        return _report(exercise_id, False, f"on {name} the ECE is {right:.4f}, not {value:.4f}. Hint: confidence = "
+                                           "`probs.max(axis=1)`, correct = (`probs.argmax(axis=1) == labels`); bin b "
+                                           "holds the confidences in (b / n_bins, (b + 1) / n_bins] (the first also "
+                                           "0); ECE = sum over non-empty bins of (n_b / n) |accuracy_b - "
+                                           "confidence_b|.")
+    return _report(exercise_id, True, f"correct on {len(cases)} inputs: your ECE matches "
+                                      "helpers.evaluate.expected_calibration_error (equal-width bins of the top-label "
+                                      "confidence, each weighted by its share of the examples).")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Chapter 6
+# ----------------------------------------------------------------------------------------------------
+
+def head_tail_function(answer: Any, *, token_lists=None, budget: int = 126, exercise_id: str = "6.1") -> bool:
+    """Exercise 6.1: ``head_tail(ids, budget, head_tokens)``, the head+tail truncation of a list of token ids.
+
+    A list that fits (``len(ids) <= budget``) is returned whole; a longer one becomes its first ``head_tokens`` ids
+    followed by its last ``budget - head_tokens``. The reference is :func:`helpers.long_text.truncate_ids`. Tested
+    on the chapter's articles (``token_lists``) with a quarter of ``budget`` from the head, and on edge cases: a
+    list that fits exactly, ``head_tokens`` 0 and equal to ``budget``. Recognises the ``ids[-0:]`` slip (the whole
+    list), a short text cut or padded, the tail too long or too short, and head and tail swapped.
+    """
+    from helpers.long_text import truncate_ids
+
+    if answer is None:
+        return _not_answered(exercise_id, "your function (write `def head_tail(ids, budget, head_tokens): ...` and "
+                                          "pass `head_tail`)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`head_tail`, without brackets), not a "
+                                           f"{_type_name(answer)}.")
+    long_list = list(range(1000, 1040))
+    cases = [(list(ids), budget, budget // 4, "an article of the chapter") for ids in list(token_lists or [])[:40]]
+    cases += [(long_list, 10, 3, "40 ids, budget 10, head 3"), (long_list, 10, 0, "40 ids, budget 10, head 0"),
+              (long_list, 10, 10, "40 ids, budget 10, head 10"), (long_list[:10], 10, 3, "10 ids, budget 10 (fits)"),
+              (long_list[:4], 10, 3, "4 ids, budget 10 (fits)"), (long_list[:11], 10, 3, "11 ids, budget 10")]
+    for ids, b, h, name in cases:
+        given = list(ids)
+        ok, got = _call_student(exercise_id, answer, "head_tail", name, given, b, h)
+        if not ok:
+            return got
+        if given != ids:
+            return _report(exercise_id, False, "your function changed its input list: build and return a new one.")
+        if got is None:
+            return _report(exercise_id, False, "your function returned None: return the truncated list.")
+        try:
+            got = [int(x) for x in (got.tolist() if hasattr(got, "tolist") else got)]
+        except (TypeError, ValueError):
+            return _report(exercise_id, False, f"your function should return a list of ids, not a "
+                                               f"{_type_name(got)}.")
+        right = truncate_ids(ids, b, "head+tail", head_tokens=h)
+        if got == right:
+            continue
+        where = f"on {name} (len {len(ids)}, budget {b}, head_tokens {h})"
+        if len(ids) <= b:
+            hint = "a list that fits in the budget is returned whole, unchanged."
+        elif h == b and got == ids[:h] + ids:
+            hint = ("with head_tokens == budget the tail is empty, but `ids[-0:]` is the whole list: use "
+                    "`ids[len(ids) - (budget - head_tokens):]`.")
+        elif got == ids[len(ids) - (b - h):] + ids[:h]:
+            hint = "head and tail are swapped: the first head_tokens ids come first."
+        elif len(got) != b:
+            hint = f"the result has {len(got)} ids; it must have exactly budget = {b}."
+        elif got[:h] != ids[:h]:
+            hint = f"the first {h} ids must be the first {h} of the text."
+        else:
+            hint = f"the last {b - h} ids must be the last {b - h} of the text."
+        return _report(exercise_id, False, f"{where}: {hint}")
+    n_chapter = len(cases) - 6
+    return _report(exercise_id, True, f"correct on {len(cases)} inputs ({n_chapter} of the chapter's articles and the "
+                                      "edge cases): your truncation matches helpers.long_text.truncate_ids.")
+
+
+def distillation_loss_function(answer: Any, *, student_logits=None, teacher_logits=None, labels=None,
+                               exercise_id: str = "6.2") -> bool:
+    """Exercise 6.2: ``my_distillation_loss(student_logits, teacher_logits, labels, temperature, alpha)``.
+
+    ``alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) * CE(student, labels)``, the
+    KL summed over the classes and averaged over the batch; the reference is
+    :func:`helpers.compress.distillation_loss`. Tested on the chapter's logits (when given) and on random ones,
+    with several temperatures and alphas. Recognises a missing T^2, the KL the wrong way round, the student's
+    logits not divided by T, the cross-entropy on tempered logits, a sum or an element-wise mean instead of the
+    batch mean, and alpha on the wrong term.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from helpers.compress import distillation_loss
+
+    if answer is None:
+        return _not_answered(exercise_id, "your function (write `def my_distillation_loss(student_logits, "
+                                          "teacher_logits, labels, temperature, alpha): ...` and pass it)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`my_distillation_loss`, without brackets), "
+                                           f"not a {_type_name(answer)}.")
+    gen = torch.Generator().manual_seed(0)
+    rs, rt = torch.randn(6, 3, generator=gen) * 2, torch.randn(6, 3, generator=gen) * 2
+    rl = torch.randint(3, (6,), generator=gen)
+    cases = [("random logits (6 texts, 3 classes), T = 2, alpha = 0.5", rs, rt, rl, 2.0, 0.5),
+             ("random logits, T = 4, alpha = 0.9", rs, rt, rl, 4.0, 0.9),
+             ("random logits, T = 1, alpha = 0.0", rs, rt, rl, 1.0, 0.0),
+             ("random logits, T = 3, alpha = 1.0", rs, rt, rl, 3.0, 1.0)]
+    if student_logits is not None and teacher_logits is not None and labels is not None:
+        cases.insert(0, ("the chapter's logits, T = 2, alpha = 0.5", torch.as_tensor(student_logits).float(),
+                         torch.as_tensor(teacher_logits).float(), torch.as_tensor(np.asarray(labels)).long(), 2.0,
+                         0.5))
+    for name, s, t, y, temp, alpha in cases:
+        ok, got = _call_student(exercise_id, answer, "my_distillation_loss", name, s.clone(), t.clone(), y.clone(),
+                                temp, alpha)
+        if not ok:
+            return got
+        value = _as_number(got.detach() if hasattr(got, "detach") else got)
+        if value is None:
+            return _report(exercise_id, False, f"`my_distillation_loss` should return one number (a 0-d tensor or a "
+                                               f"float), not a {_type_name(got)}.")
+        right = float(distillation_loss(s, t, y, temperature=temp, alpha=alpha))
+        if _close(value, right, 1e-4):
+            continue
+        log_ps, log_pt = F.log_softmax(s / temp, -1), F.log_softmax(t / temp, -1)
+        kl = (log_pt.exp() * (log_pt - log_ps)).sum(-1)
+        kl_rev = (log_ps.exp() * (log_ps - log_pt)).sum(-1)
+        log_ps_raw = F.log_softmax(s, -1)
+        kl_raw = (log_pt.exp() * (log_pt - log_ps_raw)).sum(-1)
+        ce, ce_t = F.cross_entropy(s, y), F.cross_entropy(s / temp, y)
+        n, k = s.shape
+        slips = [
+            (alpha * float(kl.mean()) + (1 - alpha) * float(ce), "the T^2 factor is missing: multiply the KL term "
+                                                               "by temperature ** 2 (it keeps its gradients on the "
+                                                               "scale of the label term's)."),
+            (alpha * temp ** 2 * float(kl_rev.mean()) + (1 - alpha) * float(ce),
+             "the KL runs the wrong way: KL(teacher || student) = sum p_teacher * (log p_teacher - log p_student). "
+             "(`F.kl_div(input, target)` takes the *student's* log-probabilities as input.)"),
+            (alpha * temp ** 2 * float(kl_raw.mean()) + (1 - alpha) * float(ce),
+             "the student's logits must be divided by T too before the softmax."),
+            (alpha * temp ** 2 * float(kl.mean()) + (1 - alpha) * float(ce_t),
+             "the label term uses the plain logits: CE(student_logits, labels), without the temperature."),
+            (alpha * temp ** 2 * float(kl.sum()) + (1 - alpha) * float(ce) * n,
+             "this is a sum over the batch: take the mean over the texts."),
+            (alpha * temp ** 2 * float(kl.sum()) / (n * k) + (1 - alpha) * float(ce),
+             "the KL is averaged over every element (`reduction='mean'`): sum over the classes, then average over "
+             "the texts (`reduction='batchmean'`)."),
+            ((1 - alpha) * temp ** 2 * float(kl.mean()) + alpha * float(ce),
+             "alpha weights the wrong term: alpha goes with the teacher's (soft) term, 1 - alpha with the labels."),
+        ]
+        for wrong, hint in slips:
+            if _close(value, wrong, 1e-4) and not _close(wrong, right, 1e-4):
+                return _report(exercise_id, False, f"on {name}: {hint}")
+        return _report(exercise_id, False, f"on {name} the loss is {right:.4f}, not {value:.4f}. Hint: p^T = "
+                                           "softmax(logits / T); soft = sum over classes of p_teacher^T (log "
+                                           "p_teacher^T - log p_student^T), averaged over the texts, times T^2; "
+                                           "loss = alpha * soft + (1 - alpha) * CE(student_logits, labels).")
+    return _report(exercise_id, True, f"correct on {len(cases)} inputs: your loss matches "
+                                      "helpers.compress.distillation_loss for several temperatures and alphas "
+                                      "(alpha = 1: teacher only; alpha = 0: labels only).")
+
+
+# ----------------------------------------------------------------------------------------------------
 # The registry
 # ----------------------------------------------------------------------------------------------------
 
@@ -817,6 +1321,12 @@ EXERCISES: dict[str, Callable[..., bool]] = {
     "3.1": masking_function,
     "3.2": pretraining_losses_by_hand,
     "3.3": pair_encoding_function,
+    "4.1": pair_masks_function,
+    "4.2": learning_rate_function,
+    "5.1": class_scores_by_hand,
+    "5.2": ece_function,
+    "6.1": head_tail_function,
+    "6.2": distillation_loss_function,
 }
 
 

@@ -216,6 +216,220 @@ QUIZZES: dict[str, list[dict[str, Any]]] = {
             "explanation": "Published gains came from hours of accelerator time on millions of in-domain documents; "
                            "compare any difference with the spread between seeds before calling it an effect.",
         },
+    ],    "04": [
+        {
+            "question": "A batch holds one text and one pair of texts, padded to the same length. What do "
+                        "`attention_mask` and `token_type_ids` hold?",
+            "options": ["The mask is 1 on real tokens ([CLS] and [SEP] included) and 0 on padding; the segment "
+                        "ids are 0 for the single text and for `[CLS] A [SEP]`, 1 for `B [SEP]`, and 0 on padding.",
+                        "The mask is 1 on padding, so that the model knows where to skip.",
+                        "The segment ids number the sentences of a text 0, 1, 2, ... so a long review uses many "
+                        "segments.",
+                        "Both are all 1s unless `return_tensors=\"pt\"` is given."],
+            "answer": 0,
+            "explanation": "Attention ignores the positions where the mask is 0; BERT has only two segments, and a "
+                           "single text is all segment 0.",
+        },
+        {
+            "question": "What does `BertForSequenceClassification` put on top of the pretrained encoder?",
+            "options": ["A new transformer layer per class.",
+                        "Nothing: the pretrained MLM head is reused for classification.",
+                        "The pooler (dense + tanh on the final `[CLS]` vector, pretrained), dropout, and a new, "
+                        "randomly initialised linear layer with one output per class.",
+                        "A softmax over the vocabulary followed by a lookup of the class names."],
+            "answer": 2,
+            "explanation": "Only the small linear classifier is new, which is why loading prints a warning about "
+                           "newly initialised weights; fine-tuning then trains all the parameters.",
+        },
+        {
+            "question": "For two classes, the loss of a freshly initialised classifier is close to ln 2 = 0.693. "
+                        "Why?",
+            "options": ["Because the learning rate has not warmed up yet.",
+                        "Because the cross-entropy is always ln 2 before the first epoch ends.",
+                        "Because the tokenizer drops half of the tokens.",
+                        "The new head's weights are small, so the model says about 50/50 to every text, and "
+                        "-log 0.5 = ln 2."],
+            "answer": 3,
+            "explanation": "The loss is the mean of -log p(true class); a model that always says 50/50 scores "
+                           "exactly ln 2, and training must bring it below that to have learnt anything.",
+        },
+        {
+            "question": "A `Dataset` calls `tokenizer(text, padding=True, return_tensors=\"pt\")` on one text at "
+                        "a time, and the `DataLoader` uses the default collate function. What happens?",
+            "options": ["Every text is padded to 512 tokens, which is slow but works.",
+                        "`padding=True` on a single text pads nothing, so the default collate cannot stack texts "
+                        "of different lengths and the first batch fails.",
+                        "The texts are padded to the longest text of the dataset.",
+                        "It works: the collate function pads the batch itself."],
+            "answer": 1,
+            "explanation": "Tokenise a whole batch in a collate function, padded to its own longest text (dynamic "
+                           "padding), or use `DataCollatorWithPadding`.",
+        },
+        {
+            "question": "Why does fine-tuning start with a learning-rate warm-up?",
+            "options": ["At first the new head's gradients are large and random; big steps then would damage the "
+                        "pretrained weights, so the rate climbs from 0 over the first few percent of the steps.",
+                        "To let the GPU reach its full clock speed.",
+                        "Because AdamW cannot start with a non-zero rate.",
+                        "To make the training loss fall faster in the first epoch than in the later ones."],
+            "answer": 0,
+            "explanation": "Linear warm-up (here 6% of the steps) is followed by linear decay to 0 at the last step; "
+                           "a constant rate has neither.",
+        },
+        {
+            "question": "Over the epochs the training loss keeps falling while the validation loss turns up. What "
+                        "should you keep?",
+            "options": ["The model of the last epoch: it has seen the data most often.",
+                        "The model with the lowest training loss.",
+                        "The model of the epoch with the best validation score (early stopping / keep the best), "
+                        "and then measure it once on the test split.",
+                        "The model of the epoch with the best test score."],
+            "answer": 2,
+            "explanation": "A rising validation loss means the model has started to memorise its training examples; "
+                           "choosing on the test split would make its score optimistic.",
+        },
+    ],
+    "05": [
+        {
+            "question": "In `confusion_matrix(y_true, y_pred)` the rows are the true classes and the columns the "
+                        "predictions. How do you get the precision of class c?",
+            "options": ["cm[c, c] / (the sum of row c)",
+                        "cm[c, c] / (the sum of column c)",
+                        "cm[c, c] / (the sum of the whole matrix)",
+                        "(the sum of column c) / (the sum of row c)"],
+            "answer": 1,
+            "explanation": "Precision asks how often the model is right when it says c: TP over everything predicted "
+                           "c (the column). Row c gives the recall: TP over everything that is c.",
+        },
+        {
+            "question": "Nine test texts in ten are negative. A model answers *negative* for every text. Which "
+                        "number shows that it is useless?",
+            "options": ["Its accuracy, 0.9.",
+                        "Its weighted F1.",
+                        "Its precision on the negative class.",
+                        "Its macro-F1 and its recall on the positive class (0)."],
+            "answer": 3,
+            "explanation": "Accuracy and weighted F1 are dominated by the large class; macro-F1 averages the classes "
+                           "equally, and the rare class's recall is 0.",
+        },
+        {
+            "question": "What does temperature scaling change?",
+            "options": ["The predicted labels, and so the accuracy.",
+                        "Only the confidences: all logits are divided by one number T fitted on the validation "
+                        "split, so the argmax (the prediction) stays the same.",
+                        "The model's weights, by one more epoch of training.",
+                        "The decision threshold of each class."],
+            "answer": 1,
+            "explanation": "T > 1 softens over-confident probabilities and T < 1 sharpens them; fit T on the "
+                           "validation split, never on the test split.",
+        },
+        {
+            "question": "What does the expected calibration error (ECE) with equal-width bins measure?",
+            "options": ["The share of wrong predictions.",
+                        "The mean of |accuracy - confidence| over the bins, each bin weighted by its share of the "
+                        "examples: 0 means the stated confidence matches how often the model is right.",
+                        "The area under the reliability diagram.",
+                        "The cross-entropy of the test labels."],
+            "answer": 1,
+            "explanation": "Each bin groups predictions of similar top-label confidence and compares it with their "
+                           "accuracy; scikit-learn has the reliability curve but no ECE.",
+        },
+        {
+            "question": "Model A beats model B by 0.5 accuracy points on one seed; over three seeds the accuracy of "
+                        "A varies by about 1.5 points. What can you conclude?",
+            "options": ["A is better: any positive difference counts.",
+                        "B is better, because A is less stable.",
+                        "Nothing yet: the difference is smaller than the spread between seeds (and the test "
+                        "split's standard error); compare means over several seeds.",
+                        "That the test split is too large."],
+            "answer": 2,
+            "explanation": "A difference smaller than the noise of the measurement is not a result; report the "
+                           "spread, a confidence interval, or a paired bootstrap.",
+        },
+        {
+            "question": "Positive texts are rare. Which summary of the ranking quality is the one to watch?",
+            "options": ["Average precision (the area under the precision-recall curve), whose chance level is the "
+                        "share of positives.",
+                        "ROC AUC: it is not affected by the rare class.",
+                        "Accuracy at threshold 0.5.",
+                        "The number of true negatives."],
+            "answer": 0,
+            "explanation": "ROC AUC counts the many easy true negatives and can look good when precision on the rare "
+                           "class is poor; average precision reflects it.",
+        },
+    ],
+    "06": [
+        {
+            "question": "A news article has 1,500 tokens and the model reads at most 512. Which approach reads "
+                        "*every* token of it, and at what price?",
+            "options": ["Head truncation: it keeps the first 510 tokens, at no extra cost.",
+                        "Sliding windows: overlapping windows of 512 tokens, classified separately and combined "
+                        "(mean of the probabilities or of the logits), at several forward passes per article.",
+                        "Head+tail truncation: it keeps the beginning and the end.",
+                        "Setting `max_length=1500`: BERT extends its position table as needed."],
+            "answer": 1,
+            "explanation": "Truncation costs one pass but drops the middle; windows cost one pass per window. BERT's "
+                           "position table has only 512 rows.",
+        },
+        {
+            "question": "Fine-tuning with a learning rate of 1e-3, the loss rises and the model answers one class "
+                        "for everything. What is the most likely cause?",
+            "options": ["Too little data: add more examples.",
+                        "The rate is much too large: the first updates destroy the pretrained weights; sweep "
+                        "rates on a log scale (2e-5 to 5e-5 for BERT-base) with warm-up.",
+                        "Warm-up is too long.",
+                        "Dropout is too low."],
+            "answer": 1,
+            "explanation": "Pick the rate by the validation score among a few on a log scale; a rising loss or "
+                           "one-class predictions mean it is too large.",
+        },
+        {
+            "question": "You feed the Chinese sentence 这是一个示例文本 to an English uncased BERT. What happens?",
+            "options": ["The tokenizer translates it into English first.",
+                        "It is split into Chinese words that the model knows.",
+                        "The tokenizer raises an error.",
+                        "It becomes one token per character, some of them `[UNK]`, and the model knows too "
+                        "little Chinese for the prediction to mean anything: use a Chinese (or multilingual) "
+                        "model."],
+            "answer": 3,
+            "explanation": "Tokenise a few of your own texts first: many `[UNK]`s or single characters mean that "
+                           "the vocabulary does not fit the language.",
+        },
+        {
+            "question": "Dynamic int8 quantisation of the fine-tuned model on a CPU: what does it do?",
+            "options": ["It stores the weights of the linear layers as 8-bit integers and quantises the "
+                        "activations on the fly; the file shrinks (the embeddings stay float32) and inference "
+                        "gets faster, usually with about the same accuracy.",
+                        "It retrains the model with 8-bit weights.",
+                        "It removes 8 of the layers.",
+                        "It makes training on a GPU faster."],
+            "answer": 0,
+            "explanation": "One line, no training; check the accuracy on your test set. On a GPU use half "
+                           "precision instead.",
+        },
+        {
+            "question": "What does the completeness property of integrated gradients say?",
+            "options": ["The scores of all the tokens are positive.",
+                        "The attention weights and the IG scores are equal.",
+                        "The tokens' scores add up to f(x) - f(x'), the change of the output from the baseline "
+                        "to the text (up to the error of the sum over m steps).",
+                        "Every token of the vocabulary gets a score."],
+            "answer": 2,
+            "explanation": "That is what makes IG scores a division of a real quantity; attention weights only say "
+                           "where one layer looked.",
+        },
+        {
+            "question": "Training on short texts is slow because most positions of each batch are padding. What "
+                        "helps most?",
+            "options": ["Padding every text to 512 tokens, so that all batches have the same shape.",
+                        "A smaller learning rate.",
+                        "More epochs.",
+                        "Length bucketing: batch texts of similar length (in random order), and set `max_length` "
+                        "from the data."],
+            "answer": 3,
+            "explanation": "Padding costs as much compute as real tokens; bucketing removes most of it, and "
+                           "attention's cost grows with the square of the length.",
+        },
     ],
 }
 

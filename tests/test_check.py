@@ -337,7 +337,8 @@ def test_previous_token_recognises_typical_mistakes(capsys, fake_att, kind, hint
 
 
 def test_registry_lists_one_checker_per_exercise():
-    assert list(check.EXERCISES) == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "3.1", "3.2", "3.3"]
+    assert list(check.EXERCISES) == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "4.1", "4.2",
+                                     "5.1", "5.2", "6.1", "6.2"]
     assert all(callable(fn) and fn.__doc__ for fn in check.EXERCISES.values())
 
 
@@ -594,3 +595,404 @@ def test_pair_encoding_recognises_typical_mistakes(capsys, tokenizer, nsp_pairs,
 def test_pair_encoding_non_answers(capsys, tokenizer, fn, hint):
     ok, out = verdict(capsys, check.pair_encoding_function, fn, tokenizer=tokenizer)
     assert not ok and hint in out
+
+
+# ---------------------------------------------------------------------------------------------- 4.1 pair masks
+
+PAIR_TEXTS = REVIEWS + ["Good.", "A slow, long, and in the end rather pointless film about nothing much at all.",
+                        "Fun.", "The cast is great; the script is not."]
+
+
+def make_pair_masks(kind="right"):
+    def pair_masks(input_ids, sep_id, pad_id):
+        ids = input_ids.tolist()
+        masks, types = [], []
+        for row in ids:
+            mask = [0 if x == pad_id else 1 for x in row]
+            first = row.index(sep_id)
+            seps = [i for i, x in enumerate(row) if x == sep_id]
+            last = seps[1] if len(seps) > 1 else len(row) - 1
+            seg = [1 if first < i <= last else 0 for i in range(len(row))]
+            if kind == "pad_one":
+                seg = [1 if i > first else 0 for i in range(len(row))]
+            elif kind == "middle_sep":
+                seg = [1 if first <= i <= last else 0 for i in range(len(row))]
+            elif kind == "last_sep":
+                seg = [1 if first < i < last else 0 for i in range(len(row))]
+            elif kind == "all_zero":
+                seg = [0] * len(row)
+            elif kind == "inverted":
+                mask = [1 - m for m in mask]
+            elif kind == "all_ones":
+                mask = [1] * len(row)
+            masks.append(mask)
+            types.append(seg)
+        if kind == "swapped":
+            return torch.tensor(types), torch.tensor(masks)
+        if kind == "lists":
+            return masks, types
+        if kind == "one":
+            return torch.tensor(masks)
+        return torch.tensor(masks), torch.tensor(types)
+
+    return pair_masks
+
+
+def test_pair_masks_accepts_the_reference(capsys, tokenizer):
+    enc = tokenizer(PAIR_TEXTS[:5], PAIR_TEXTS[5:], padding=True, return_tensors="pt")
+    mask, types = make_pair_masks()(enc["input_ids"], tokenizer.sep_token_id, tokenizer.pad_token_id)
+    assert torch.equal(mask, enc["attention_mask"]) and torch.equal(types, enc["token_type_ids"])  # the tokenizer's
+    assert (enc["attention_mask"] == 0).any(), "the test batch has padding"
+    ok, out = verdict(capsys, check.exercise, "4.1", make_pair_masks(), tokenizer=tokenizer, texts=PAIR_TEXTS)
+    assert ok and "3 padded pair batches" in out
+    ok, _ = verdict(capsys, check.exercise, "4.1", make_pair_masks("lists"), tokenizer=tokenizer)
+    assert ok
+
+
+def _not_written_pair_masks(input_ids, sep_id, pad_id):
+    raise NotImplementedError("write pair_masks here")
+
+
+@pytest.mark.parametrize("kind, hint", [
+    ("pad_one", "padding positions got segment 1"), ("middle_sep", "closes the first segment"),
+    ("last_sep", "final [SEP] belongs to B"), ("all_zero", "one segment"), ("inverted", "inverted"),
+    ("all_ones", "must get 0"), ("swapped", "wrong order"), ("one", "pair (attention_mask, token_type_ids)"),
+])
+def test_pair_masks_recognises_typical_mistakes(capsys, tokenizer, kind, hint):
+    ok, out = verdict(capsys, check.pair_masks_function, make_pair_masks(kind), tokenizer=tokenizer, texts=PAIR_TEXTS)
+    assert not ok and hint in out
+
+
+@pytest.mark.parametrize("fn, hint", [(None, "no answer yet"), (_not_written_pair_masks, "not written yet"),
+                                      ("pair_masks", "pass the function"), (lambda i, s, p: None, "returned None"),
+                                      (lambda i, s: i, "TypeError"), (lambda i, s, p: ("a", "b"), "tables of 0s")])
+def test_pair_masks_non_answers(capsys, tokenizer, fn, hint):
+    ok, out = verdict(capsys, check.pair_masks_function, fn, tokenizer=tokenizer)
+    assert not ok and hint in out
+
+
+def test_pair_masks_needs_the_tokenizer():
+    with pytest.raises(TypeError, match="tokenizer"):
+        check.exercise("4.1", make_pair_masks())
+
+
+# ---------------------------------------------------------------------------------------------- 4.2 schedule
+
+def good_lr_at(t, peak_lr, warmup_steps, total_steps):
+    if t < warmup_steps:
+        return peak_lr * t / warmup_steps
+    return peak_lr * max(0.0, (total_steps - t) / (total_steps - warmup_steps))
+
+
+def transformers_rates(peak, warmup, total):
+    """The rates transformers' scheduler gives the optimiser steps 1..total (what helpers.train records)."""
+    import pandas as pd
+    from transformers import get_linear_schedule_with_warmup
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=peak)
+    sched = get_linear_schedule_with_warmup(opt, warmup, total)
+    rates = []
+    for _ in range(total):
+        rates.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    return pd.DataFrame({"step": range(1, total + 1), "lr": rates})
+
+
+def test_schedule_accepts_the_reference(capsys):
+    steps = transformers_rates(1e-4, 3, 40)
+    assert np.allclose([good_lr_at(t, 1e-4, 3, 40) for t in range(40)], steps["lr"], rtol=1e-9)  # = transformers
+    ok, out = verdict(capsys, check.exercise, "4.2", good_lr_at, steps=steps, peak_lr=1e-4, warmup_steps=3)
+    assert ok and "40 rates" in out
+    ok, _ = verdict(capsys, check.exercise, "4.2", lambda t, p, w, n: np.float32(good_lr_at(t, p, w, n)) * 1.0)
+    assert ok
+
+
+def test_schedule_rejects_a_recording_of_another_schedule():
+    with pytest.raises(ValueError, match="do not follow"):
+        check.learning_rate_function(good_lr_at, steps=transformers_rates(1e-4, 3, 40), peak_lr=1e-4, warmup_steps=5)
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda t, p, w, n: good_lr_at(t + 1, p, w, n), "one step ahead"),
+    (lambda t, p, w, n: p * t / w if t < w else p * (n - t) / n, "steps *after* warm-up"),
+    (lambda t, p, w, n: p * (n - t) / n, "no warm-up"),
+    (lambda t, p, w, n: p, "constant rate"),
+    (lambda t, p, w, n: 100 * good_lr_at(t, p, w, n), "factor of 100"),
+    (lambda t, p, w, n: p * t / w if t < w else p * (n - t) / (n - w) * 0.9, "never below 0"),
+])
+def test_schedule_recognises_typical_slips(capsys, fn, hint):
+    ok, out = verdict(capsys, check.exercise, "4.2", fn, steps=transformers_rates(1e-4, 3, 40), peak_lr=1e-4,
+                      warmup_steps=3)
+    assert not ok and hint in out
+
+
+def test_schedule_zero_warmup_does_not_crash_the_checker(capsys):
+    ok, out = verdict(capsys, check.exercise, "4.2", lambda t, p, w, n: p * min(t / w, (n - t) / (n - w)))
+    # right whenever warmup_steps > 0, but divides by zero without warm-up
+    assert not ok and "ZeroDivisionError" in out
+
+
+@pytest.mark.parametrize("fn, hint", [(None, "no answer yet"), ("lr_at", "pass the function"),
+                                      (lambda t, p, w, n: [p], "one number"), (lambda t: t, "TypeError")])
+def test_schedule_non_answers(capsys, fn, hint):
+    ok, out = verdict(capsys, check.exercise, "4.2", fn)
+    assert not ok and hint in out
+
+
+# ---------------------------------------------------------------------------------------------- 5.1 one class
+
+TOPICS = ["business", "entertainment", "politics", "sport", "tech"]
+
+
+@pytest.fixture(scope="module")
+def topic_predictions():
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 5, 300)
+    y_pred = np.where(rng.random(300) < 0.7, y_true, rng.integers(0, 5, 300))
+    y_pred[(y_true == 0) & (rng.random(300) < 0.3)] = 4  # business often taken for tech
+    return y_true, y_pred
+
+
+def by_hand_from_cm(y_true, y_pred, c):
+    from sklearn.metrics import confusion_matrix
+
+    cm = confusion_matrix(y_true, y_pred, labels=range(5))
+    tp = cm[c, c]
+    p, r = tp / cm[:, c].sum(), tp / cm[c, :].sum()
+    return p, r, 2 * p * r / (p + r)
+
+
+def test_class_scores_accept_the_scikit_learn_values(capsys, topic_predictions):
+    from sklearn.metrics import precision_recall_fscore_support
+
+    y_true, y_pred = topic_predictions
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred)
+    right = by_hand_from_cm(y_true, y_pred, 0)
+    assert np.allclose(right, (p[0], r[0], f[0]))
+    ok, out = verdict(capsys, check.exercise, "5.1", right, y_true=y_true, y_pred=y_pred, names=TOPICS,
+                      label="business")
+    assert ok and "correct" in out
+    ok, _ = verdict(capsys, check.exercise, "5.1", np.array(by_hand_from_cm(y_true, y_pred, 4)), y_true=y_true,
+                    y_pred=y_pred, names=TOPICS, label="tech")
+    assert ok
+
+
+def test_class_scores_never_predicted_class_counts_as_zero(capsys):
+    y_true, y_pred = np.array([0, 0, 1, 2, 2]), np.array([1, 1, 1, 2, 2])
+    ok, _ = verdict(capsys, check.class_scores_by_hand, (0.0, 0.0, 0.0), y_true=y_true, y_pred=y_pred,
+                    names=["a", "b", "c"], label="a")
+    assert ok
+
+
+@pytest.mark.parametrize("kind, hint", [
+    ("swapped", "swapped"), ("percent", "percentages"), ("mean", "harmonic mean"), ("accuracy", "overall accuracy"),
+    ("macro", "macro average"), ("other", "another class"), ("pair", "three numbers"), ("none", "no answer yet"),
+    ("off", "TP = cm[c, c]"),
+])
+def test_class_scores_recognise_typical_slips(capsys, topic_predictions, kind, hint):
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    y_true, y_pred = topic_predictions
+    p, r, f = by_hand_from_cm(y_true, y_pred, 0)
+    pa, ra, _, _ = precision_recall_fscore_support(y_true, y_pred)
+    answer = {"swapped": (r, p, f), "percent": (100 * p, 100 * r, 100 * f), "mean": (p, r, (p + r) / 2),
+              "accuracy": (accuracy_score(y_true, y_pred), r, f), "macro": (pa.mean(), ra.mean(), f),
+              "other": by_hand_from_cm(y_true, y_pred, 2), "pair": (p, r), "none": None, "off": (0.5, 0.5, 0.5)}[kind]
+    ok, out = verdict(capsys, check.class_scores_by_hand, answer, y_true=y_true, y_pred=y_pred, names=TOPICS,
+                      label="business")
+    assert not ok and hint in out
+
+
+def test_class_scores_unknown_label_is_a_notebook_mistake(topic_predictions):
+    with pytest.raises(ValueError, match="not one of the classes"):
+        check.class_scores_by_hand((1, 1, 1), y_true=[0], y_pred=[0], names=TOPICS, label="weather")
+
+
+# ---------------------------------------------------------------------------------------------- 5.2 ECE
+
+def good_ece(probs, labels, n_bins):
+    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
+    total = 0.0
+    for b in range(n_bins):
+        lo, hi = b / n_bins, (b + 1) / n_bins
+        inside = (conf > lo) & (conf <= hi) if b else (conf >= lo) & (conf <= hi)
+        if inside.any():
+            total += inside.mean() * abs(correct[inside].mean() - conf[inside].mean())
+    return total
+
+
+@pytest.fixture(scope="module")
+def binary_probs():
+    rng = np.random.default_rng(3)
+    p1 = 1 / (1 + np.exp(-3 * rng.normal(size=500)))
+    labels = (rng.random(500) < 0.5 + 0.6 * (p1 - 0.5)).astype(int)
+    return np.stack([1 - p1, p1], axis=1), labels
+
+
+def test_ece_accepts_the_reference(capsys, binary_probs):
+    from sklearn.calibration import calibration_curve
+
+    probs, labels = binary_probs
+    conf, correct = probs.max(axis=1), (probs.argmax(axis=1) == labels).astype(int)
+    prob_true, prob_pred = calibration_curve(correct, conf, n_bins=10)  # the bins scikit-learn makes
+    counts = np.histogram(conf, bins=np.linspace(0, 1, 11))[0]
+    counts = counts[counts > 0]
+    assert np.isclose(good_ece(probs, labels, 10), np.sum(counts / counts.sum() * np.abs(prob_true - prob_pred)))
+    ok, out = verdict(capsys, check.exercise, "5.2", good_ece, probs=probs, labels=labels)
+    assert ok and "correct on 3 inputs" in out
+
+
+def _unweighted(probs, labels, n_bins):
+    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
+    ids = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    return np.mean([abs(correct[ids == b].mean() - conf[ids == b].mean()) for b in range(n_bins) if (ids == b).any()])
+
+
+def _class_one(probs, labels, n_bins):
+    p1 = probs[:, 1]
+    ids = np.clip(np.ceil(p1 * n_bins).astype(int) - 1, 0, n_bins - 1)
+    return sum((ids == b).mean() * abs((labels[ids == b] == 1).mean() - p1[ids == b].mean())
+               for b in range(n_bins) if (ids == b).any())
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (_unweighted, "plain mean over the bins"),
+    (lambda p, y, n: abs(p.max(axis=1).mean() - (p.argmax(axis=1) == y).mean()), "overall gap"),
+    (_class_one, "probability of class 1"),
+    (lambda p, y, n: good_ece(p, y, n) + 0.01, "Hint"),
+    (lambda p, y, n: [0.1], "one number"),
+    (None, "no answer yet"), ("my_ece", "pass the function"), (lambda p, y: 0.0, "TypeError"),
+])
+def test_ece_recognises_typical_slips(capsys, binary_probs, fn, hint):
+    probs, labels = binary_probs
+    ok, out = verdict(capsys, check.ece_function, fn, probs=probs, labels=labels)
+    assert not ok and hint in out
+
+
+# ---------------------------------------------------------------------------------------------- 6.1 head+tail
+
+def good_head_tail(ids, budget, head_tokens):
+    if len(ids) <= budget:
+        return list(ids)
+    return ids[:head_tokens] + ids[len(ids) - (budget - head_tokens):]
+
+
+ARTICLES = [list(range(n)) for n in (50, 126, 127, 300, 1000)]
+
+
+def test_head_tail_accepts_the_reference(capsys):
+    from helpers.long_text import truncate_ids
+
+    for ids in ARTICLES:
+        assert good_head_tail(ids, 126, 31) == truncate_ids(ids, 126, "head+tail")
+    ok, out = verdict(capsys, check.exercise, "6.1", good_head_tail, token_lists=ARTICLES, budget=126)
+    assert ok and f"{len(ARTICLES) + 6} inputs" in out
+    ok, _ = verdict(capsys, check.exercise, "6.1", lambda i, b, h: np.array(good_head_tail(i, b, h)))
+    assert ok
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda i, b, h: i[:h] + i[-(b - h):] if len(i) > b else list(i), "`ids[-0:]` is the whole list"),
+    (lambda i, b, h: i[:h] + i[-(b - h):] if b > h else i[:h], "fits in the budget"),
+    (lambda i, b, h: (i[len(i) - (b - h):] + i[:h]) if len(i) > b else list(i), "swapped"),
+    (lambda i, b, h: (i[:h] + i[len(i) - (b - h) - 1:]) if len(i) > b else list(i), "exactly budget"),
+    (lambda i, b, h: (i[1:h + 1] + i[len(i) - (b - h):]) if len(i) > b else list(i), "first"),
+    (lambda i, b, h: (i[:h] + i[len(i) - (b - h) - 1:-1]) if len(i) > b else list(i), "last"),
+    (lambda i, b, h: i.pop() and None, "changed its input"),
+    (None, "no answer yet"), (lambda i, b: i, "TypeError"), (lambda i, b, h: 3, "list of ids"),
+])
+def test_head_tail_recognises_typical_slips(capsys, fn, hint):
+    ok, out = verdict(capsys, check.head_tail_function, fn, token_lists=ARTICLES, budget=126)
+    assert not ok and hint in out
+
+
+# ---------------------------------------------------------------------------------------------- 6.2 distillation
+
+def good_kd(student_logits, teacher_logits, labels, temperature, alpha):
+    log_ps = torch.log_softmax(student_logits / temperature, -1)
+    log_pt = torch.log_softmax(teacher_logits / temperature, -1)
+    soft = (log_pt.exp() * (log_pt - log_ps)).sum(-1).mean() * temperature ** 2
+    hard = -torch.log_softmax(student_logits, -1)[torch.arange(len(labels)), labels].mean()
+    return alpha * soft + (1 - alpha) * hard
+
+
+@pytest.fixture(scope="module")
+def kd_logits():
+    gen = torch.Generator().manual_seed(5)
+    return torch.randn(10, 2, generator=gen) * 3, torch.randn(10, 2, generator=gen) * 3, torch.randint(2, (10,),
+                                                                                                       generator=gen)
+
+
+def test_distillation_accepts_the_reference(capsys, kd_logits):
+    from helpers.compress import distillation_loss
+
+    s, t, y = kd_logits
+    for temp, alpha in [(2.0, 0.5), (1.0, 0.0), (4.0, 1.0)]:
+        assert torch.isclose(good_kd(s, t, y, temp, alpha), distillation_loss(s, t, y, temperature=temp, alpha=alpha))
+    ok, out = verdict(capsys, check.exercise, "6.2", good_kd, student_logits=s, teacher_logits=t, labels=y)
+    assert ok and "correct on 5 inputs" in out
+    ok, _ = verdict(capsys, check.exercise, "6.2", lambda *a: float(good_kd(*a)))
+    assert ok
+
+
+def _kd_variant(kind):
+    def loss(s, t, y, temp, alpha):
+        log_ps, log_pt = torch.log_softmax(s / temp, -1), torch.log_softmax(t / temp, -1)
+        ce = torch.nn.functional.cross_entropy(s, y)
+        kl = (log_pt.exp() * (log_pt - log_ps)).sum(-1)
+        scale = temp ** 2
+        if kind == "no_t2":
+            scale = 1.0
+        elif kind == "reversed":
+            kl = (log_ps.exp() * (log_ps - log_pt)).sum(-1)
+        elif kind == "raw_student":
+            kl = (log_pt.exp() * (log_pt - torch.log_softmax(s, -1))).sum(-1)
+        elif kind == "tempered_ce":
+            ce = torch.nn.functional.cross_entropy(s / temp, y)
+        elif kind == "sum":
+            return alpha * scale * kl.sum() + (1 - alpha) * ce * len(y)
+        elif kind == "elementwise":
+            return alpha * scale * kl.sum() / s.numel() + (1 - alpha) * ce
+        elif kind == "alpha_swapped":
+            return (1 - alpha) * scale * kl.mean() + alpha * ce
+        elif kind == "not_written":
+            raise NotImplementedError("write my_distillation_loss here")
+        return alpha * scale * kl.mean() + (1 - alpha) * ce
+
+    return loss
+
+
+@pytest.mark.parametrize("kind, hint", [
+    ("no_t2", "T^2 factor is missing"), ("reversed", "wrong way"), ("raw_student", "divided by T too"),
+    ("tempered_ce", "without the temperature"), ("sum", "sum over the batch"), ("elementwise", "batchmean"),
+    ("alpha_swapped", "alpha weights the wrong term"), ("not_written", "not written yet"),
+])
+def test_distillation_recognises_typical_slips(capsys, kd_logits, kind, hint):
+    s, t, y = kd_logits
+    ok, out = verdict(capsys, check.distillation_loss_function, _kd_variant(kind), student_logits=s,
+                      teacher_logits=t, labels=y)
+    assert not ok and hint in out
+
+
+@pytest.mark.parametrize("fn, hint", [(None, "no answer yet"), ("loss", "pass the function"),
+                                      (lambda *a: torch.zeros(3), "one number"), (lambda s, t: 0.0, "TypeError")])
+def test_distillation_non_answers(capsys, fn, hint):
+    ok, out = verdict(capsys, check.distillation_loss_function, fn)
+    assert not ok and hint in out
+
+
+def _not_written(*args):
+    raise NotImplementedError("write it here")
+
+
+@pytest.mark.parametrize("checker", [check.learning_rate_function, check.head_tail_function,
+                                     check.distillation_loss_function])
+def test_function_exercises_answer_the_student_stub(capsys, checker):
+    ok, out = verdict(capsys, checker, _not_written)
+    assert not ok and "not written yet" in out
+
+
+def test_ece_answers_the_student_stub(capsys, binary_probs):
+    ok, out = verdict(capsys, check.ece_function, _not_written, probs=binary_probs[0], labels=binary_probs[1])
+    assert not ok and "not written yet" in out
