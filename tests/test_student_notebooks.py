@@ -35,8 +35,12 @@ def cells(path):
     return nbformat.read(path, as_version=4).cells
 
 
-def test_some_chapters_have_exercises():
-    assert [p.stem for p in CHAPTERS][:2] == ["01_background", "02_attention"]
+def test_every_chapter_has_exercises_and_a_quiz():
+    assert [p.stem for p in CHAPTERS] == ["01_background", "02_attention", "03_pretraining", "04_fine_tuning",
+                                          "05_evaluation", "06_faq"]
+    assert CHAPTERS == sorted(msn.BOOK.glob("*.ipynb")), "every chapter of the book has exercises"
+    assert sorted(quiz.QUIZZES) == [p.stem.split("_")[0] for p in CHAPTERS]
+    assert sorted({k.split(".")[0] for k in check.EXERCISES}, key=int) == [str(int(p.stem[:2])) for p in CHAPTERS]
 
 
 def test_students_folder_is_in_sync():
