@@ -1048,9 +1048,11 @@ def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exer
         return all(_close(x, y, 1e-6) for x, y in zip(a, b))
 
     if same(values, right):
-        return _report(exercise_id, True, f"correct: for {label}, precision = {right[0]:.4f} (of the {int(np.sum(y_pred == c))} "
-                                          f"articles predicted {label}, the share that are {label}), recall = "
-                                          f"{right[1]:.4f} (of the {int(s[c])} {label} articles, the share found), "
+        n_pred = int(np.sum(y_pred == c))
+        said = (f"of the {n_pred} predicted {label}, the share that are {label}" if n_pred else
+                f"nothing was predicted {label}, so 0 by convention")
+        return _report(exercise_id, True, f"correct: for {label}, precision = {right[0]:.4f} ({said}), recall = "
+                                          f"{right[1]:.4f} (of the {int(s[c])} that are {label}, the share found), "
                                           f"F1 = {right[2]:.4f}.")
     if same(values, [100 * x for x in right]):
         return _report(exercise_id, False, "these are percentages: give fractions between 0 and 1.")
