@@ -1002,7 +1002,7 @@ def learning_rate_function(answer: Any, *, steps=None, peak_lr=None, warmup_step
             raise ValueError("the recorded rates do not follow the linear schedule with these settings; pass the "
                              "training run's peak rate and warm-up steps.")
         return _report(exercise_id, True, f"correct: your schedule gives every one of the {total} rates the "
-                                          f"chapter's run recorded (peak {peak:g} after {warm} warm-up steps, 0 at the "
+                                          f"chapter's run recorded (peak {peak:g} after {warm} warm-up step{'s' if warm != 1 else ''}, 0 at the "
                                           "end), and agrees with transformers' linear schedule on other settings.")
     return _report(exercise_id, True, "correct: your schedule agrees with transformers' linear warm-up and decay on "
                                       "every step of several settings.")
