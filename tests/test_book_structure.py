@@ -75,3 +75,13 @@ def test_install_cell_does_nothing_outside_colab():
     exec(INSTALL_CELL, namespace)  # would call pip if it thought it ran on Colab
     import os
     assert os.environ.get("BOOK_PROFILE") == "offline"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_paragraph_is_repeated(path):
+    """A paragraph pasted twice (it happened) reads as a broken page."""
+    nb = json.loads(path.read_text())
+    paragraphs = [p.strip() for cell in nb["cells"] if cell["cell_type"] == "markdown"
+                  for p in source(cell).split("\n\n") if len(p.strip()) > 80]
+    repeated = {p[:80] for p in paragraphs if paragraphs.count(p) > 1}
+    assert not repeated, f"paragraphs repeated in {path.name}: {sorted(repeated)}"
