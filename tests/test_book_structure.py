@@ -85,3 +85,15 @@ def test_no_paragraph_is_repeated(path):
                   for p in source(cell).split("\n\n") if len(p.strip()) > 80]
     repeated = {p[:80] for p in paragraphs if paragraphs.count(p) > 1}
     assert not repeated, f"paragraphs repeated in {path.name}: {sorted(repeated)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_captioned_figure_cells_output_only_the_figure(path):
+    """myst-nb turns every rich output of a captioned cell into the figure: a progress bar or a table there
+    makes a second figure with the same label, and the strict build fails."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and cell["metadata"].get("mystnb", {}).get("figure"):
+            code = source(cell)
+            for call in ("train(", "fine_tune", "tqdm", "display(", "helpers.predict("):
+                assert call not in code, f"{path.name}: the captioned cell calls {call}; move it to its own cell"
