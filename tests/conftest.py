@@ -25,6 +25,17 @@ def fresh_profile(monkeypatch):
     yield
 
 
+def tiny_bert_classifier(num_labels: int = 3, hidden_size: int = 32, num_layers: int = 2):
+    """A small random BERT classifier (the offline vocabulary), seeded, in eval mode: fast stand-in for MiniLM."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    cfg = BertConfig(hidden_size=hidden_size, num_hidden_layers=num_layers, num_attention_heads=2,
+                     intermediate_size=2 * hidden_size, max_position_embeddings=64, num_labels=num_labels)
+    return BertForSequenceClassification(cfg).eval()
+
+
 @pytest.fixture(scope="session")
 def tokenizer():
     import helpers

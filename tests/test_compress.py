@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import tiny_bert_classifier
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from transformers import BertConfig, BertForSequenceClassification
 
 from helpers.compress import (cpu_latency, distill, distillation_loss, measure_latency, quantize_dynamic, size_on_disk,
                               truncate_layers)
@@ -17,10 +17,7 @@ TEXTS = ["a charming, funny film", "dull and far too long", "not bad at all", "t
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    cfg = BertConfig(hidden_size=64, num_hidden_layers=3, num_attention_heads=2, intermediate_size=128,
-                     max_position_embeddings=64, num_labels=2)
-    return BertForSequenceClassification(cfg).eval()
+    return tiny_bert_classifier(num_labels=2, hidden_size=64, num_layers=3)
 
 
 def test_quantized_model_gives_near_identical_probabilities(model, tokenizer):

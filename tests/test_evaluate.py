@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tiny_bert_classifier
 import torch
-from transformers import BertConfig, BertForSequenceClassification
 
 from helpers.evaluate import accuracy_and_f1, encode_texts, predict
 
@@ -15,10 +15,7 @@ TEXTS = ["a long and winding sentence about a film that goes on and on without s
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                     max_position_embeddings=64, num_labels=3)
-    return BertForSequenceClassification(cfg).eval()
+    return tiny_bert_classifier(num_labels=3)
 
 
 def test_predict_keeps_input_order_and_matches_forward(model, tokenizer):

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from conftest import tiny_bert_classifier
 import torch
-from transformers import BertConfig, BertForSequenceClassification
 
 from helpers.long_text import (aggregate_windows, chunk_ids, predict_truncated, predict_windows, tokenize_full,
                                truncate_ids, truncated_inputs, window_inputs, window_starts)
@@ -15,10 +15,7 @@ LONG = ("The company reported record profits this quarter, driven by strong sale
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                     max_position_embeddings=64, num_labels=3)
-    return BertForSequenceClassification(cfg).eval()
+    return tiny_bert_classifier(num_labels=3)
 
 
 def test_truncate_ids_keeps_head_tail_and_both():
