@@ -123,22 +123,27 @@ def predict(model, tokenizer, texts: Sequence[str] | str, *, batch_size: int | N
     sorting by length keeps short texts cheap. ``precision="auto"`` uses bf16/fp16 autocast on a GPU
     and fp32 on a CPU.
     """
+    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, caller="predict")
+    probs = torch.softmax(logits, dim=-1)
+    return Predictions(labels=probs.argmax(dim=-1).numpy(), probs=probs.numpy())
+
+
+def _text_logits(model, tokenizer, texts: Sequence[str] | str, batch_size: int | None, max_length: int | None,
+                 precision: str, *, caller: str) -> torch.Tensor:
+    """Tokenise ``texts`` once and run :func:`predict_logits` on them (the shared core of predict and
+    logits_for_texts); ``caller`` names the public function in the error for a text that is not a string."""
     if isinstance(texts, str):
         texts = [texts]
     texts = list(texts)
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
-        raise TypeError(f"predict needs strings; item {bad[0]} is {type(texts[bad[0]]).__name__}.")
+        raise TypeError(f"{caller} needs strings; item {bad[0]} is {type(texts[bad[0]]).__name__}.")
     device = model_device(model)
     if precision == "auto":
         precision = best_precision(device.type)
-    if max_length is None:
-        max_length = model_max_length(model, tokenizer)
-    ids, lengths = encode_texts(tokenizer, texts, max_length)
-    logits = predict_logits(model, ids, lengths, batch_size=batch_size or default_batch_size(device),
-                            precision=precision)
-    probs = torch.softmax(logits, dim=-1)
-    return Predictions(labels=probs.argmax(dim=-1).numpy(), probs=probs.numpy())
+    ids, lengths = encode_texts(tokenizer, texts, max_length or model_max_length(model, tokenizer))
+    return predict_logits(model, ids, lengths, batch_size=batch_size or default_batch_size(device),
+                          precision=precision)
 
 
 def model_max_length(model, tokenizer=None) -> int:
@@ -174,18 +179,7 @@ def logits_for_texts(model, tokenizer, texts: Sequence[str] | str, *, batch_size
     The same batching as :func:`predict`, which returns ``softmax`` of these. Calibration needs the logits
     themselves: temperature scaling divides them by a number before the softmax.
     """
-    if isinstance(texts, str):
-        texts = [texts]
-    texts = list(texts)
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise TypeError(f"logits_for_texts needs strings; item {bad[0]} is {type(texts[bad[0]]).__name__}.")
-    device = model_device(model)
-    if precision == "auto":
-        precision = best_precision(device.type)
-    ids, lengths = encode_texts(tokenizer, texts, max_length or model_max_length(model, tokenizer))
-    logits = predict_logits(model, ids, lengths, batch_size=batch_size or default_batch_size(device),
-                            precision=precision)
+    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, caller="logits_for_texts")
     return logits.numpy().astype(np.float32)
 
 

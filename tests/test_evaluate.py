@@ -33,7 +33,7 @@ def test_predict_single_string_and_bad_input(model, tokenizer):
     one = predict(model, tokenizer, "great")
     many = predict(model, tokenizer, TEXTS)
     np.testing.assert_allclose(one.probs[0], many.probs[1], atol=1e-5)
-    with pytest.raises(TypeError, match="item 1 is NoneType"):
+    with pytest.raises(TypeError, match="^predict needs strings; item 1 is NoneType"):
         predict(model, tokenizer, ["ok", None])
     assert model.training is False
 
@@ -242,7 +242,7 @@ def test_logits_for_texts_match_predict(model, tokenizer):
     probs = predict(model, tokenizer, TEXTS).probs
     assert logits.shape == (len(TEXTS), 3) and logits.dtype == np.float32
     np.testing.assert_allclose(torch.softmax(torch.tensor(logits), -1).numpy(), probs, atol=1e-6)
-    with pytest.raises(TypeError, match="item 0 is int"):
+    with pytest.raises(TypeError, match="^logits_for_texts needs strings; item 0 is int"):
         logits_for_texts(model, tokenizer, [3])
 
 
