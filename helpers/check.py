@@ -83,6 +83,35 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def _function_guard(exercise_id: str, answer: Any, name: str, signature: str) -> bool | None:
+    """None when ``answer`` is a function to test; else the reported verdict (``None``, or not a function).
+
+    ``name`` and ``signature`` are those of the function the exercise asks for: ``"lr_at"``, ``"t, peak_lr, ..."``.
+    """
+    if answer is None:
+        return _not_answered(exercise_id, f"your function (write `def {name}({signature}): ...` and pass `{name}`)")
+    if not callable(answer):
+        return _report(exercise_id, False, f"pass the function itself (`{name}`, without brackets), not a "
+                                           f"{_type_name(answer)}.")
+    return None
+
+
+def _call_student(exercise_id: str, fn, name: str, what: str, *args) -> tuple[bool, Any]:
+    """Run the student's function ``fn(*args)``: (True, its result), or (False, the reported verdict) if it raised.
+
+    ``name`` is the function's name in the exercise; ``what`` describes the input, for the message ("on WHAT, your
+    function raised ..."). A ``NotImplementedError`` (the stub of the student notebooks) reads as "not written yet".
+    """
+    try:
+        return True, fn(*args)
+    except NotImplementedError:
+        return False, _not_written(exercise_id, name)
+    except Exception as err:  # the student's code: report, never raise
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        return False, _report(exercise_id, False, f"on {what}, your function raised {type(err).__name__}: {err} "
+                                                  f"(line {where.lineno}).")
+
+
 # ----------------------------------------------------------------------------------------------------
 # Chapter 1
 # ----------------------------------------------------------------------------------------------------
@@ -208,22 +237,13 @@ def mark_negation_function(answer: Any, exercise_id: str = "1.3") -> bool:
     (one of . , ; : ! ?), which ends the scope and is left as it is; a negation word is never prefixed itself
     (it starts a new scope). The input list must not be changed. Runs the function on :data:`NEGATION_CASES`.
     """
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def mark_negation(words): ...` and pass "
-                                          "`mark_negation`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`mark_negation`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "mark_negation", "words")) is not None:
+        return verdict
     for words, expected in NEGATION_CASES:
         given = list(words)
-        try:
-            got = answer(given)
-        except NotImplementedError:
-            return _not_written(exercise_id, "mark_negation")
-        except Exception as err:  # the student's code: report, never raise
-            where = traceback.extract_tb(err.__traceback__)[-1]
-            return _report(exercise_id, False, f"your function raised {type(err).__name__}: {err} (line "
-                                               f"{where.lineno}) on the input {words}.")
+        ok, got = _call_student(exercise_id, answer, "mark_negation", f"the input {words}", given)
+        if not ok:
+            return got
         if got is None:
             hint = (" It seems to change the list in place: build a new list and return it." if given != words
                     else " Did you forget the `return`?")
@@ -278,11 +298,8 @@ def attention_function(answer: Any, *, q=None, k=None, v=None, exercise_id: str 
     """
     import torch
 
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def my_attention(q, k, v, mask=None): ...` and "
-                                          "pass `my_attention`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`my_attention`), not a {_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "my_attention", "q, k, v, mask=None")) is not None:
+        return verdict
     gen = torch.Generator().manual_seed(0)
     rq, rk, rv = (torch.randn(2, 3, 5, 8, generator=gen), torch.randn(2, 3, 6, 8, generator=gen),
                   torch.randn(2, 3, 6, 4, generator=gen))
@@ -294,14 +311,10 @@ def attention_function(answer: Any, *, q=None, k=None, v=None, exercise_id: str 
     cases.append(("random q, k, v with a padding mask (the second text's last two keys are padding)",
                   (rq, rk, rv), mask))
     for name, (cq, ck, cv), cmask in cases:
-        try:
-            got = answer(cq, ck, cv) if cmask is None else answer(cq, ck, cv, cmask)
-        except NotImplementedError:
-            return _not_written(exercise_id, "my_attention")
-        except Exception as err:  # the student's code
-            where = traceback.extract_tb(err.__traceback__)[-1]
-            return _report(exercise_id, False, f"on {name}, your function raised {type(err).__name__}: {err} "
-                                               f"(line {where.lineno}).")
+        args = (cq, ck, cv) if cmask is None else (cq, ck, cv, cmask)
+        ok, got = _call_student(exercise_id, answer, "my_attention", name, *args)
+        if not ok:
+            return got
         ref_out, ref_w = _reference_attention(cq, ck, cv, cmask)
         if got is None:
             return _report(exercise_id, False, "your function returned None: return `output, weights`.")
@@ -474,18 +487,6 @@ def previous_token_scores(answer: Any, *, att, layer: int = 0, exercise_id: str 
 # Chapter 3
 # ----------------------------------------------------------------------------------------------------
 
-def _call_student(exercise_id: str, fn, name: str, what: str, *args) -> tuple[bool, Any]:
-    """Run the student's function; (True, result) or (False, the reported verdict) when it raised."""
-    try:
-        return True, fn(*args)
-    except NotImplementedError:
-        return False, _not_written(exercise_id, name)
-    except Exception as err:  # the student's code: report, never raise
-        where = traceback.extract_tb(err.__traceback__)[-1]
-        return False, _report(exercise_id, False, f"on {what}, your function raised {type(err).__name__}: {err} "
-                                                  f"(line {where.lineno}).")
-
-
 def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000,
                      exercise_id: str = "3.1") -> bool:
     """Exercise 3.1: a function ``my_mask_tokens(input_ids, tokenizer, generator)`` returning ``(masked, labels)``.
@@ -503,12 +504,9 @@ def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000,
 
     if input_ids is None or tokenizer is None:
         raise TypeError("masking_function needs the chapter's batch and tokenizer: input_ids=big, tokenizer=tokenizer")
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def my_mask_tokens(input_ids, tokenizer, "
-                                          "generator): ...` and pass `my_mask_tokens`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`my_mask_tokens`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "my_mask_tokens",
+                                   "input_ids, tokenizer, generator")) is not None:
+        return verdict
     original = torch.as_tensor(input_ids, dtype=torch.long)[:max_rows].clone()
     given = original.clone()
     ok, got = _call_student(exercise_id, answer, "my_mask_tokens", f"a batch of shape {tuple(original.shape)}",
@@ -732,12 +730,8 @@ def pair_encoding_function(answer: Any, *, tokenizer, pairs=None, n_pairs: int =
 
     if tokenizer is None:
         raise TypeError("pair_encoding_function needs the chapter's tokenizer: tokenizer=tokenizer")
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def encode_pair(sentence_a, sentence_b): ...` and "
-                                          "pass `encode_pair`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`encode_pair`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "encode_pair", "sentence_a, sentence_b")) is not None:
+        return verdict
     cases = list(NSP_CHECK_PAIRS) + [(p["sentence_a"], p["sentence_b"]) for p in list(pairs or [])[:n_pairs]]
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     for a, b in cases:
@@ -854,12 +848,8 @@ def pair_masks_function(answer: Any, *, tokenizer, texts=None, n_pairs: int = 16
     """
     if tokenizer is None:
         raise TypeError("pair_masks_function needs the chapter's tokenizer: tokenizer=tokenizer")
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def pair_masks(input_ids, sep_id, pad_id): ...` "
-                                          "and pass `pair_masks`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`pair_masks`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "pair_masks", "input_ids, sep_id, pad_id")) is not None:
+        return verdict
     cases = _pair_cases(tokenizer, texts, n_pairs)
     sep, pad = tokenizer.sep_token_id, tokenizer.pad_token_id
     for enc in cases:
@@ -943,12 +933,8 @@ def learning_rate_function(answer: Any, *, steps=None, peak_lr=None, warmup_step
     ``lr_at(s - 1)``). Recognises an off-by-one step count, a decay over all the steps instead of those after
     warm-up, no warm-up, a constant rate, and a result in the wrong unit.
     """
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def lr_at(t, peak_lr, warmup_steps, total_steps): "
-                                          "...` and pass `lr_at`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`lr_at`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "lr_at", "t, peak_lr, warmup_steps, total_steps")) is not None:
+        return verdict
     settings = [(1e-4, 6, 100), (2e-5, 10, 40), (5e-5, 1, 8), (3e-5, 0, 20)]
     recorded = None
     if steps is not None and peak_lr is not None and warmup_steps is not None:
@@ -1106,12 +1092,8 @@ def ece_function(answer: Any, *, probs, labels, n_bins: int = 10, exercise_id: s
 
     if probs is None or labels is None:
         raise TypeError("ece_function needs the chapter's probabilities and labels: probs=test_probs, labels=y_test")
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def my_ece(probs, labels, n_bins): ...` and pass "
-                                          "`my_ece`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`my_ece`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "my_ece", "probs, labels, n_bins")) is not None:
+        return verdict
     probs, labels = _check_probs_labels(probs, labels)
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(400, 3)) * 2.0
@@ -1178,12 +1160,8 @@ def head_tail_function(answer: Any, *, token_lists=None, budget: int = 126, exer
     """
     from helpers.long_text import truncate_ids
 
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def head_tail(ids, budget, head_tokens): ...` and "
-                                          "pass `head_tail`)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`head_tail`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "head_tail", "ids, budget, head_tokens")) is not None:
+        return verdict
     long_list = list(range(1000, 1040))
     cases = [(list(ids), budget, budget // 4, "an article of the chapter") for ids in list(token_lists or [])[:40]]
     cases += [(long_list, 10, 3, "40 ids, budget 10, head 3"), (long_list, 10, 0, "40 ids, budget 10, head 0"),
@@ -1242,12 +1220,9 @@ def distillation_loss_function(answer: Any, *, student_logits=None, teacher_logi
 
     from helpers.compress import distillation_loss
 
-    if answer is None:
-        return _not_answered(exercise_id, "your function (write `def my_distillation_loss(student_logits, "
-                                          "teacher_logits, labels, temperature, alpha): ...` and pass it)")
-    if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`my_distillation_loss`, without brackets), "
-                                           f"not a {_type_name(answer)}.")
+    if (verdict := _function_guard(exercise_id, answer, "my_distillation_loss",
+                                   "student_logits, teacher_logits, labels, temperature, alpha")) is not None:
+        return verdict
     gen = torch.Generator().manual_seed(0)
     rs, rt = torch.randn(6, 3, generator=gen) * 2, torch.randn(6, 3, generator=gen) * 2
     rl = torch.randint(3, (6,), generator=gen)

@@ -996,3 +996,49 @@ def test_function_exercises_answer_the_student_stub(capsys, checker):
 def test_ece_answers_the_student_stub(capsys, binary_probs):
     ok, out = verdict(capsys, check.ece_function, _not_written, probs=binary_probs[0], labels=binary_probs[1])
     assert not ok and "not written yet" in out
+
+
+# ---------------------------------------------------------------------------------------------- every function exercise
+
+def _stub(*args):
+    raise NotImplementedError("write it here")
+
+
+def _breaks(*args):
+    raise ValueError("something broke")
+
+
+_BREAKS_LINE = _breaks.__code__.co_firstlineno + 1
+
+FUNCTION_EXERCISES = [  # (checker, its exercise id, the function's name, the chapter objects it needs)
+    (check.mark_negation_function, "1.3", "mark_negation", {}),
+    (check.attention_function, "2.1", "my_attention", {}),
+    (check.learning_rate_function, "4.2", "lr_at", {}),
+    (check.ece_function, "5.2", "my_ece", {"probs": "binary_probs"}),
+    (check.head_tail_function, "6.1", "head_tail", {}),
+    (check.distillation_loss_function, "6.2", "my_distillation_loss", {}),
+]
+
+
+@pytest.mark.parametrize("checker, exercise_id, name, needs", FUNCTION_EXERCISES,
+                         ids=[e[1] for e in FUNCTION_EXERCISES])
+@pytest.mark.parametrize("case", ["none", "not_callable", "not_written", "raises"])
+def test_function_exercises_report_non_functions_and_crashes(capsys, request, checker, exercise_id, name, needs,
+                                                             case):
+    """The shared guard and the shared call: None, a non-function, the stub and a crash are messages, not errors."""
+    context = {}
+    if needs:
+        probs, labels = request.getfixturevalue(needs["probs"])
+        context = {"probs": probs, "labels": labels}
+    answer = {"none": None, "not_callable": [1, 2], "not_written": _stub, "raises": _breaks}[case]
+    ok, out = verdict(capsys, checker, answer, **context)
+    assert ok is False
+    expected = {"none": f"no answer yet. Replace the `None` in the cell above with your function (write `def {name}(",
+                "not_callable": f"pass the function itself (`{name}`, without brackets), not a list.",
+                "not_written": f"`{name}` is not written yet",
+                "raises": f"your function raised ValueError: something broke (line {_BREAKS_LINE})."}[case]
+    assert out.startswith(f"✗ Exercise {exercise_id}: ") and expected in out, out
+    if case == "none":
+        assert f"and pass `{name}`)" in out
+    if case == "raises":
+        assert out.startswith(f"✗ Exercise {exercise_id}: on "), "the message says on which input it broke"
