@@ -148,15 +148,30 @@ def test_every_chapter_says_what_ran_it_and_offers_the_executed_notebook(built_s
 
 
 def test_chapters_link_the_glossary_and_the_bibliography(built_site):
-    glossary_links = sum((built_site / "book" / f"{s}.html").read_text(encoding="utf-8").count("glossary.html#term-")
-                         for s in CHAPTERS)
-    citations = sum((built_site / "book" / f"{s}.html").read_text(encoding="utf-8").count("references.html#id")
-                    for s in [*CHAPTERS, "intro"])
-    assert glossary_links >= 10, f"only {glossary_links} links from the chapters to glossary terms"
-    assert citations >= 5, f"only {citations} citations link to the bibliography"
+    for stem in CHAPTERS:
+        html = (built_site / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        terms = set(re.findall(r'glossary\.html#(term-[^"]+)"', html))
+        citations = html.count("references.html#id")
+        assert len(terms) >= 5, f"{stem} links only {len(terms)} glossary terms"
+        assert citations >= 1, f"{stem} cites nothing from the bibliography"
     bib = (built_site / "book" / "references.html").read_text(encoding="utf-8")
     bib = bib.lower()  # the bibliography style sets titles in sentence case
     assert "attention is all you need" in bib and "pre-training of deep bidirectional transformers" in bib
+
+
+def test_every_plot_is_a_numbered_figure(built_site):
+    """Every image a chapter's code draws sits in a numbered figure with a caption, and every figure is referred to."""
+    for stem in CHAPTERS:
+        html = (built_site / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        figures = re.findall(r'<figure[^>]*id="([^"]+)".*?</figure>', html, re.S)
+        outside = re.sub(r"<figure.*?</figure>", "", html, flags=re.S)
+        loose = re.findall(r'<img[^>]*src="[^"]*_images/[^"]+"', outside)
+        assert not loose, f"{stem}: {len(loose)} plot(s) without a numbered caption, e.g. {loose[0]}"
+        for name in figures:
+            numbers = re.search(rf'id="{re.escape(name)}".*?<span class="caption-number">Fig\. [\d.]+ </span>', html, re.S)
+            assert numbers, f"{stem}: figure {name} has no number"
+            assert html.count(f'href="#{name}"') >= 1, f"{stem}: figure {name} is never referred to in the text"
+        assert figures, f"{stem} has no numbered figure"
 
 
 def probe(page: Path, browser: str, tmp: Path, shots: Path, built_site: Path) -> dict:
