@@ -16,7 +16,9 @@ One module per concern, in the order the chapters use them:
 * :mod:`helpers.imbalance` - imbalance on purpose, class weights, oversampling, threshold moving;
 * :mod:`helpers.long_text`, :mod:`helpers.compress`, :mod:`helpers.explain`, :mod:`helpers.rnn` - chapter 6's
   experiments: long documents, quantisation and distillation, integrated gradients, a BiLSTM baseline;
-* :mod:`helpers.check`, :mod:`helpers.quiz` - the exercises' checks and the end-of-chapter quizzes.
+* :mod:`helpers.check`, :mod:`helpers.quiz` - the exercises' checks and the end-of-chapter quizzes;
+* :mod:`helpers.book` - notebook plumbing: measured numbers for the prose, a helper's source, the chapter's
+  clock and its estimated cost on a Colab T4.
 
 The most used functions are available as ``helpers.<name>``; the rest live in their modules
 (``import helpers.attention as attn``).
@@ -40,7 +42,7 @@ from .baselines import fit_baselines, make_baseline  # noqa: E402
 from .evaluate import accuracy_and_f1, predict  # noqa: E402
 from .training import TrainResult, plot_history, train  # noqa: E402
 from . import attention, baselines, evaluate, plots, pretraining  # noqa: E402,F401
-from . import check, compress, explain, finetune, imbalance, long_text, quiz, rnn, widgets  # noqa: E402,F401
+from . import book, check, compress, explain, finetune, imbalance, long_text, quiz, rnn, widgets  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __all__ = [

@@ -1,0 +1,154 @@
+"""Notebook plumbing shared by every chapter: measured numbers for the prose, the source of a helper, the
+chapter's clock, and what a chapter should cost on a free Colab T4.
+
+None of this is what the book teaches; it keeps the teaching cells short. It needs no build tool: the
+website's build (myst-nb) picks the kept numbers up with ``glue``; in Jupyter or Colab, where myst-nb is
+not installed, :class:`Kept` prints each number instead, so the reader sees every value the prose cites.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@functools.cache
+def myst_glue() -> Callable | None:
+    """myst-nb's ``glue`` where the book build installed it (it puts numbers into the prose), else ``None``."""
+    try:
+        from myst_nb import glue
+    except ImportError:  # Jupyter, JupyterLab, Colab: the numbers are printed instead
+        return None
+    return glue
+
+
+def plain(value: Any) -> Any:
+    """A NumPy or torch scalar as a plain Python number (myst-nb and JSON want those); anything else as it is."""
+    return value.item() if hasattr(value, "item") and getattr(value, "ndim", 0) == 0 else value
+
+
+class Kept(dict):
+    """The numbers a chapter measured, by name, for the text of its page.
+
+    ``keep = Kept()`` once per chapter, then ``keep("test_accuracy", acc)`` stores a value and returns it
+    (so it can wrap an expression), and ``keep.update(a=1, b=2)`` stores several. In the book build each
+    value is glued (``{glue:text}`key``` in the prose shows it); elsewhere it is printed as ``key = value``,
+    because there the prose shows the role, not the number.
+    """
+
+    def __init__(self, *, echo: bool | None = None):
+        super().__init__()
+        self.echo = (myst_glue() is None) if echo is None else echo
+
+    def __call__(self, name: str, value: Any) -> Any:
+        value = plain(value)
+        self[name] = value
+        glue = myst_glue()
+        if glue is not None:
+            glue(name, value, display=False)
+        if self.echo:
+            print(f"{name} = {value:.4g}" if isinstance(value, float) else f"{name} = {value}")
+        return value
+
+    def update(self, values: dict | None = None, /, **more: Any) -> None:  # type: ignore[override]
+        for name, value in {**(values or {}), **more}.items():
+            self(name, value)
+
+
+def show_source(fn: Callable) -> Any:
+    """Show a helpers function's source with syntax colouring (chapter 2 shows the encoder this way)."""
+    from IPython.display import Code, display
+
+    return display(Code(inspect.getsource(fn), language="python"))
+
+
+class Clock:
+    """How long a chapter has run: ``clock = Clock()`` in its first cells, ``clock.minutes`` at the end."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+    @property
+    def minutes(self) -> float:
+        return self.seconds / 60
+
+
+# --- What a chapter should cost on a free Colab T4 (an estimate, until someone measures it) ----------------
+#
+# Assumptions, stated once (the README's table and every chapter's first cell use them):
+# * A T4's fp16 tensor cores peak at 65 TFLOP/s; fine-tuning BERT-base in fp16 autocast reaches about a quarter
+#   of that (16 TFLOP/s), inference about a third (22 TFLOP/s). These are assumptions, not measurements.
+# * Training costs 6 FLOPs per parameter per token (forward + backward), inference 2; the embedding table is
+#   a lookup and is not counted. BERT-base has 85.6M non-embedding parameters.
+# * Every optimiser step also pays a fixed overhead (kernel launches, the optimiser, Python) of about 40 ms,
+#   the figure measured per step for BERT-base on an H100, where short sentences are overhead-bound.
+T4_TRAIN_FLOPS = 16e12
+T4_INFER_FLOPS = 22e12
+STEP_OVERHEAD_S = 0.040
+NON_EMBEDDING_PARAMS = {"bert-base-uncased": 85.6e6}
+
+
+@dataclass(frozen=True)
+class Work:
+    """One piece of a chapter's full-profile work: ``examples`` texts of ``tokens`` tokens (after padding),
+    ``passes`` times, trained (``train=True``, in batches of ``batch``) or only predicted."""
+
+    what: str
+    examples: int
+    tokens: float
+    passes: float = 1
+    train: bool = True
+    batch: int = 32
+    model: str = "bert-base-uncased"
+
+    def seconds(self) -> float:
+        """Estimated T4 seconds: FLOPs at the assumed throughput, plus the per-step overhead when training."""
+        flops_per_token = (6 if self.train else 2) * NON_EMBEDDING_PARAMS[self.model]
+        tokens = self.examples * self.tokens * self.passes
+        rate = T4_TRAIN_FLOPS if self.train else T4_INFER_FLOPS
+        steps = math.ceil(self.examples / self.batch) * self.passes if self.train else 0
+        return tokens * flops_per_token / rate + steps * STEP_OVERHEAD_S
+
+
+@dataclass(frozen=True)
+class ChapterCost:
+    """A chapter's estimated cost on a T4: its GPU work, plus the minutes it spends on the CPU alone."""
+
+    work: tuple[Work, ...]
+    cpu_minutes: float = 0.0
+
+    @property
+    def gpu_minutes(self) -> float:
+        return sum(w.seconds() for w in self.work) / 60
+
+    @property
+    def minutes(self) -> float:
+        return self.gpu_minutes + self.cpu_minutes
+
+
+# Each chapter's full-profile work, kept in step with the chapter's own sizes (the chapters own their entries).
+T4_COSTS: dict[str, ChapterCost] = {}
+
+
+def t4_estimate(chapter: str) -> str:
+    """The line a chapter's first cells print: its estimated time on a free Colab T4, labelled as an estimate."""
+    cost = T4_COSTS[chapter]
+    return (f"estimated on a free Colab T4 (full profile): about {cost.minutes:.0f} min "
+            f"({cost.gpu_minutes:.1f} min of GPU work at an assumed {T4_TRAIN_FLOPS / 1e12:.0f} TFLOP/s, "
+            f"{cost.cpu_minutes:.1f} min on the CPU); an estimate, not a measurement")
+
+
+def t4_table() -> str:
+    """The README's table of estimated T4 minutes per chapter (markdown), from :data:`T4_COSTS`."""
+    rows = ["| chapter | GPU work (min) | CPU only (min) | estimated total (min) |", "|---|---|---|---|"]
+    for chapter, cost in T4_COSTS.items():
+        rows.append(f"| {chapter} | {cost.gpu_minutes:.1f} | {cost.cpu_minutes:.1f} | {cost.minutes:.0f} |")
+    return "\n".join(rows)
