@@ -9,13 +9,18 @@
 * :func:`truncate_layers` builds a shallower student from the teacher's first ``k`` encoder layers, and
   :func:`distillation_loss` / :func:`distill` train it on the teacher's soft predictions (Hinton et al. 2015):
   ``alpha * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + (1 - alpha) * CE(student, labels)``.
+
+Devices (the book's rule, :mod:`helpers.evaluate`): :func:`distill` trains on ``device`` or, by default,
+:func:`helpers.env.detect_device` (the GPU when there is one). :func:`quantize_dynamic` and :func:`cpu_latency`
+stay on the CPU on purpose, because a CPU result is their point: int8 dynamic quantisation runs only on a CPU,
+and the latency of a CPU deployment is what they measure. They work on a CPU copy (:func:`cpu_copy`) and never
+move the caller's model, which can stay on the GPU.
 """
 
 from __future__ import annotations
 
 import copy
 import io
-import math
 import statistics
 import time
 import warnings
@@ -28,17 +33,27 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .evaluate import accuracy_and_f1, attention_mask, encode_texts, predict_logits
+from .evaluate import (accuracy_and_f1, attention_mask, encode_texts, logits_on_device, model_device, predict_logits,
+                       training_device)
+
+
+def cpu_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` on the CPU in evaluation mode; ``model`` itself stays where it is (e.g. on the GPU).
+
+    Use it instead of ``model.to("cpu")``, which moves the caller's model in place.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    return copy.deepcopy(model).to("cpu").eval()
 
 
 def quantize_dynamic(model: nn.Module) -> nn.Module:
     """A CPU copy of ``model`` whose ``nn.Linear`` layers hold int8 weights (dynamic quantisation).
 
-    The original model is left untouched. Embeddings and LayerNorm stay in float32.
+    The original model is left untouched (and where it was: a GPU model stays on the GPU). Embeddings and
+    LayerNorm stay in float32.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}.")
-    student = copy.deepcopy(model).to("cpu").eval()
+    student = cpu_copy(model)
     with warnings.catch_warnings():
         # torch 2.13 deprecates torch.ao.quantization in favour of the separate torchao package (not installed here)
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -82,9 +97,13 @@ def measure_latency(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) ->
 
 def cpu_latency(model: nn.Module, tokenizer, texts: list[str], *, max_length: int = 128, batch_size: int = 1,
                 repeats: int = 5, warmup: int = 1) -> Latency:
-    """Seconds to classify ``texts`` on the CPU in batches of ``batch_size`` (one call = all texts)."""
+    """Seconds to classify ``texts`` on the CPU in batches of ``batch_size`` (one call = all texts).
+
+    Always the CPU, on purpose: this is the latency of a CPU deployment. A model on another device is timed
+    as a CPU copy (:func:`cpu_copy`, made once before timing); the caller's model is not moved.
+    """
     if next(model.parameters(), torch.empty(0)).device.type != "cpu" and not _is_quantized(model):
-        raise ValueError("cpu_latency measures a model on the CPU; move it there first with model.to('cpu').")
+        model = cpu_copy(model)
     ids, lengths = encode_texts(tokenizer, texts, max_length)
     return measure_latency(lambda: predict_logits(model, ids, lengths, batch_size=batch_size), repeats, warmup)
 
@@ -148,31 +167,41 @@ class DistillResult:
 def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list[str], train_labels: list[int], *,
             eval_texts: list[str] | None = None, eval_labels: list[int] | None = None, epochs: int = 2,
             batch_size: int = 32, lr: float = 1e-4, max_length: int = 128, temperature: float = 2.0,
-            alpha: float = 0.5, seed: int = 0, progress: bool = True) -> DistillResult:
+            alpha: float = 0.5, seed: int = 0, progress: bool = True,
+            device: str | torch.device | None = None) -> DistillResult:
     """Train ``student`` to match ``teacher``'s logits (computed once, before training) and the labels.
 
-    A short loop of its own: AdamW with linear warm-up (10%) and decay, batches of similar length, fp32 on
-    the CPU. The teacher is only run in inference mode.
+    A short loop of its own, with the optimiser and schedule of :func:`helpers.train`
+    (:func:`helpers.training.make_optimizer`: fused AdamW, weight decay 0.01 on weight matrices only;
+    :func:`helpers.training.make_scheduler`: linear warm-up over 10% of the steps, then decay), batches of
+    similar length, fp32. ``device``: where to train (default :func:`helpers.env.detect_device`); the student
+    is moved there in place, the teacher is run there once in inference mode and then put back where it was.
     """
     from tqdm.auto import tqdm
-    from transformers import get_linear_schedule_with_warmup
 
-    from .training import LengthBucketSampler
+    from .training import LengthBucketSampler, make_optimizer, make_scheduler
 
     if len(train_texts) != len(train_labels) or not train_texts:
         raise ValueError(f"Need as many labels as texts, and at least one: {len(train_texts)} texts, "
                          f"{len(train_labels)} labels.")
     start = time.perf_counter()
-    device = next(student.parameters()).device
+    device = training_device(device)
+    student.to(device)
     ids, lengths = encode_texts(tokenizer, train_texts, max_length)
-    teacher_logits = predict_logits(teacher, ids, lengths).to(device)
+    teacher_home = model_device(teacher)
+    try:
+        teacher_logits = logits_on_device(teacher, ids, lengths, device=device)
+    finally:
+        if model_device(teacher) != teacher_home:
+            teacher.to(teacher_home)
     labels = torch.tensor([int(y) for y in train_labels], device=device)
     ids, lengths = ids.to(device), lengths.to(device)
     torch.manual_seed(seed)
-    sampler = LengthBucketSampler(lengths.cpu().numpy(), batch_size, seed=seed)
+    host_lengths = lengths.cpu().numpy()
+    sampler = LengthBucketSampler(host_lengths, batch_size, seed=seed)
     total = epochs * len(sampler)
-    optimizer = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.01)
-    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(0.1 * total), total)
+    optimizer = make_optimizer(student, lr, 0.01, device)
+    scheduler = make_scheduler(optimizer, total, 0.1)
     rows = []
     for epoch in range(epochs):
         student.train()
@@ -180,7 +209,7 @@ def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list
         for batch in tqdm(sampler.batches(epoch), desc=f"distil epoch {epoch + 1}/{epochs}", disable=not progress,
                           leave=False):
             rows_dev = torch.from_numpy(batch).to(device)
-            width = int(lengths[rows_dev].max())
+            width = int(host_lengths[batch].max())
             out = student(input_ids=ids[rows_dev, :width], attention_mask=attention_mask(lengths[rows_dev], width))
             loss = distillation_loss(out.logits, teacher_logits[rows_dev], labels[rows_dev],
                                      temperature=temperature, alpha=alpha)
@@ -193,7 +222,7 @@ def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list
         row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
         if eval_texts is not None:
             e_ids, e_len = encode_texts(tokenizer, eval_texts, max_length)
-            preds = predict_logits(student, e_ids, e_len).argmax(-1).numpy()
+            preds = predict_logits(student, e_ids, e_len, device=device).argmax(-1).numpy()
             row.update({f"eval_{k}": v for k, v in accuracy_and_f1(eval_labels, preds).items()})
         rows.append(row)
     student.eval()

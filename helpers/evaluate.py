@@ -7,6 +7,20 @@ returns; chapter 5 extends this module (confusion matrix, calibration, error ana
 sorts them by length so that each batch is padded only to its own longest text, runs the batches
 under ``torch.inference_mode`` (and autocast on a GPU), keeps the logits on the device until the
 end (one copy back, no synchronisation per batch), and puts the answers back in the input order.
+
+**Where the work runs: the book's one device rule** (every ``helpers`` function that trains or predicts follows
+it; :func:`training_device` and :func:`prediction_device` implement it):
+
+* an explicit ``device=`` (``"cuda"``, ``"cpu"``, ``torch.device(...)``) wins: the model is moved there in place
+  (``model.to(device)``, as :func:`helpers.train` does) and every batch goes there too;
+* ``device=None`` in a function that **trains** means :func:`helpers.env.detect_device` (the GPU when there is
+  one), the same default as :func:`helpers.train`;
+* ``device=None`` in a function that only **predicts** means the device the model's weights are on already:
+  nothing moves, so a model that a training helper left on the GPU is also scored there.
+
+Results (logits, probabilities, histories) always come back on the CPU, as tensors, arrays or floats.
+Functions whose *point* is a CPU result (int8 quantisation, CPU latency in :mod:`helpers.compress`) work on a
+CPU copy and never move the caller's model.
 """
 
 from __future__ import annotations
@@ -34,6 +48,27 @@ class Predictions(NamedTuple):
 def model_device(model) -> torch.device:
     """The device that holds the model's weights."""
     return next(model.parameters()).device
+
+
+def training_device(device: str | torch.device | None = None) -> torch.device:
+    """Where a training helper runs: ``device`` when given, else :func:`helpers.env.detect_device` (as
+    :func:`helpers.train`). See the device rule in this module's text."""
+    if device is not None:
+        return torch.device(device)
+    from . import env  # looked up at call time, so one patch of env.detect_device reaches every helper
+
+    return torch.device(env.detect_device())
+
+
+def prediction_device(model, device: str | torch.device | None = None) -> torch.device:
+    """Where a prediction helper runs: ``device`` when given (the model is moved there, in place), else the
+    device the model is on (nothing moves). See the device rule in this module's text."""
+    if device is None:
+        return model_device(model)
+    device = torch.device(device)
+    if model_device(model) != device:
+        model.to(device)
+    return device
 
 
 def autocast_for(device: torch.device | str, precision: str):
@@ -66,13 +101,22 @@ def attention_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
 
 
 def predict_logits(model, input_ids: torch.Tensor, lengths: torch.Tensor, *, batch_size: int = 64,
-                   precision: str = "fp32") -> torch.Tensor:
+                   precision: str = "fp32", device: str | torch.device | None = None) -> torch.Tensor:
     """Logits (float32, on the CPU, in input order) for pre-tokenised inputs, batched by length.
 
     ``input_ids`` is right-padded and ``lengths`` gives each row's real length (see :func:`encode_texts`).
-    On a CUDA out-of-memory error the batch size is halved and the pass restarts.
+    On a CUDA out-of-memory error the batch size is halved and the pass restarts. ``device``: see the
+    module's device rule (``None``: where the model is).
     """
-    device = model_device(model)
+    return logits_on_device(model, input_ids, lengths, batch_size=batch_size, precision=precision,
+                            device=device).cpu()
+
+
+def logits_on_device(model, input_ids: torch.Tensor, lengths: torch.Tensor, *, batch_size: int = 64,
+                     precision: str = "fp32", device: str | torch.device | None = None) -> torch.Tensor:
+    """:func:`predict_logits` without the final copy to the CPU: the logits stay on the model's device
+    (for a caller that keeps working there, such as distillation's teacher logits)."""
+    device = prediction_device(model, device)
     n = len(lengths)
     num_labels = model.config.num_labels
     if n == 0:
@@ -105,7 +149,7 @@ def predict_logits(model, input_ids: torch.Tensor, lengths: torch.Tensor, *, bat
         sorted_logits = torch.cat(chunks)
         logits = torch.empty_like(sorted_logits)
         logits[order_dev] = sorted_logits  # back to the input order
-        return logits.cpu()
+        return logits
     finally:
         model.train(was_training)
 
@@ -116,20 +160,21 @@ def default_batch_size(device: torch.device | str) -> int:
 
 
 def predict(model, tokenizer, texts: Sequence[str] | str, *, batch_size: int | None = None,
-            max_length: int | None = None, precision: str = "auto") -> Predictions:
+            max_length: int | None = None, precision: str = "auto",
+            device: str | torch.device | None = None) -> Predictions:
     """Classify texts: the predicted class ids and the probabilities of every class, in the input order.
 
     ``max_length`` defaults to the model's limit (512 for BERT), so nothing is cut that need not be;
     sorting by length keeps short texts cheap. ``precision="auto"`` uses bf16/fp16 autocast on a GPU
-    and fp32 on a CPU.
+    and fp32 on a CPU. ``device``: see the module's device rule (``None``: where the model is).
     """
-    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, caller="predict")
+    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, device, caller="predict")
     probs = torch.softmax(logits, dim=-1)
     return Predictions(labels=probs.argmax(dim=-1).numpy(), probs=probs.numpy())
 
 
 def _text_logits(model, tokenizer, texts: Sequence[str] | str, batch_size: int | None, max_length: int | None,
-                 precision: str, *, caller: str) -> torch.Tensor:
+                 precision: str, device: str | torch.device | None = None, *, caller: str) -> torch.Tensor:
     """Tokenise ``texts`` once and run :func:`predict_logits` on them (the shared core of predict and
     logits_for_texts); ``caller`` names the public function in the error for a text that is not a string."""
     if isinstance(texts, str):
@@ -138,12 +183,12 @@ def _text_logits(model, tokenizer, texts: Sequence[str] | str, batch_size: int |
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
         raise TypeError(f"{caller} needs strings; item {bad[0]} is {type(texts[bad[0]]).__name__}.")
-    device = model_device(model)
+    device = prediction_device(model, device)
     if precision == "auto":
         precision = best_precision(device.type)
     ids, lengths = encode_texts(tokenizer, texts, max_length or model_max_length(model, tokenizer))
     return predict_logits(model, ids, lengths, batch_size=batch_size or default_batch_size(device),
-                          precision=precision)
+                          precision=precision, device=device)
 
 
 def model_max_length(model, tokenizer=None) -> int:
@@ -173,13 +218,15 @@ def accuracy_and_f1(labels, preds) -> dict[str, float]:
 # ----------------------------------------------------------------------------------------------------
 
 def logits_for_texts(model, tokenizer, texts: Sequence[str] | str, *, batch_size: int | None = None,
-                     max_length: int | None = None, precision: str = "auto") -> np.ndarray:
+                     max_length: int | None = None, precision: str = "auto",
+                     device: str | torch.device | None = None) -> np.ndarray:
     """The raw logits for texts (a float32 array ``(n, num_labels)``, in the input order).
 
     The same batching as :func:`predict`, which returns ``softmax`` of these. Calibration needs the logits
-    themselves: temperature scaling divides them by a number before the softmax.
+    themselves: temperature scaling divides them by a number before the softmax. ``device``: as :func:`predict`.
     """
-    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, caller="logits_for_texts")
+    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, device,
+                          caller="logits_for_texts")
     return logits.numpy().astype(np.float32)
 
 

@@ -14,6 +14,10 @@ class (``output="prob"``) or its logit (``output="logit"``).
 
 **Attention scores** (:func:`cls_attention`): how much [CLS] attends to each token in the last layer,
 averaged over heads. They are cheap, but they describe where one layer looks, not what the output depends on.
+
+Devices follow the book's rule (:mod:`helpers.evaluate`): :func:`integrated_gradients` runs where the model is,
+or on ``device`` when one is given (the model is moved there, in place); its scores come back as NumPy arrays.
+:func:`cls_attention` runs where the model is (through :func:`helpers.attention.get_attentions`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Sequence
 
 import numpy as np
 import torch
+
+from .evaluate import prediction_device
 
 SPECIAL = ("[CLS]", "[SEP]", "[PAD]")
 
@@ -56,16 +62,20 @@ def baseline_ids(tokenizer, input_ids: torch.Tensor) -> torch.Tensor:
 
 
 def integrated_gradients(model, tokenizer, text: str, *, target: int | None = None, steps: int = 32,
-                         output: str = "prob", batch_size: int = 16, max_length: int = 512) -> Attribution:
+                         output: str = "prob", batch_size: int = 16, max_length: int = 512,
+                         device: str | torch.device | None = None) -> Attribution:
     """Integrated gradients of ``model``'s ``output`` for class ``target`` (default: the predicted class)
-    with respect to the word-piece embeddings of ``text``; see the module text for the definition."""
+    with respect to the word-piece embeddings of ``text``; see the module text for the definition.
+
+    ``device``: where to run the ``steps`` forward and backward passes (the model is moved there);
+    ``None`` runs them where the model is."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("text must be a non-empty string.")
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}.")
     if output not in ("prob", "logit"):
         raise ValueError(f"output must be 'prob' or 'logit', got {output!r}.")
-    device = next(model.parameters()).device
+    device = prediction_device(model, device)
     was_training = model.training
     model.eval()
     try:
@@ -74,8 +84,8 @@ def integrated_gradients(model, tokenizer, text: str, *, target: int | None = No
         with torch.no_grad():
             x = embed(ids)[0]
             x0 = embed(baseline_ids(tokenizer, ids))[0]
-            logits_x = model(inputs_embeds=x[None]).logits[0]
-            logits_0 = model(inputs_embeds=x0[None]).logits[0]
+            logits_x = model(inputs_embeds=x[None]).logits[0].float()
+            logits_0 = model(inputs_embeds=x0[None]).logits[0].float()
         if target is None:
             target = int(logits_x.argmax())
         if not 0 <= target < logits_x.numel():

@@ -14,6 +14,10 @@ each strategy keeps can be checked token by token:
   tokens the model processed (special tokens included). The window prediction of a text is the **mean of
   its windows' class probabilities** by default (``aggregate="mean_probs"``), or the mean of the logits
   (``"mean_logits"``), or the element-wise maximum of the probabilities (``"max_probs"``), renormalised.
+
+Devices follow the book's rule (:mod:`helpers.evaluate`): the predictors run where the model is, or on ``device``
+when one is given (the model is moved there, in place), with bf16/fp16 autocast on a GPU and fp32 on a CPU;
+probabilities and window logits come back on the CPU.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 import torch
 
 from .env import best_precision
-from .evaluate import model_device, predict_logits
+from .evaluate import predict_logits, prediction_device
 
 STRATEGIES = ("head", "tail", "head+tail")
 AGGREGATES = ("mean_probs", "mean_logits", "max_probs")
@@ -137,11 +141,12 @@ def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor
     return ids, torch.tensor([len(r) for r in rows], dtype=torch.long)
 
 
-def _logits(model, tokenizer, rows: list[list[int]], batch_size: int) -> torch.Tensor:
+def _logits(model, tokenizer, rows: list[list[int]], batch_size: int, device=None) -> torch.Tensor:
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     ids, lengths = _pad(rows, pad_id)
-    precision = best_precision(model_device(model).type)  # fp32 on a CPU, bf16/fp16 autocast on a GPU
-    return predict_logits(model, ids, lengths, batch_size=batch_size, precision=precision)
+    device = prediction_device(model, device)
+    precision = best_precision(device.type)  # fp32 on a CPU, bf16/fp16 autocast on a GPU
+    return predict_logits(model, ids, lengths, batch_size=batch_size, precision=precision, device=device)
 
 
 def truncated_inputs(tokenizer, texts: Sequence[str], max_length: int, strategy: str = "head",
@@ -160,12 +165,14 @@ def window_inputs(tokenizer, text: str, max_length: int, stride: int) -> list[li
 
 
 def predict_truncated(model, tokenizer, texts: Sequence[str], *, max_length: int = 512, strategy: str = "head",
-                      head_tokens: int | None = None, batch_size: int = 32) -> LongTextPredictions:
-    """Classify each text from one truncated input (see :func:`truncate_ids`)."""
+                      head_tokens: int | None = None, batch_size: int = 32,
+                      device: str | torch.device | None = None) -> LongTextPredictions:
+    """Classify each text from one truncated input (see :func:`truncate_ids`). ``device``: where to run the
+    model (it is moved there); ``None`` runs it where it is."""
     rows = truncated_inputs(tokenizer, texts, max_length, strategy, head_tokens)
     if not rows:
         raise ValueError("No texts to classify.")
-    probs = torch.softmax(_logits(model, tokenizer, rows, batch_size), dim=-1).numpy()
+    probs = torch.softmax(_logits(model, tokenizer, rows, batch_size, device), dim=-1).numpy()
     return LongTextPredictions(labels=probs.argmax(axis=1), probs=probs,
                                tokens=np.array([len(r) for r in rows]), chunks=np.ones(len(rows), dtype=int))
 
@@ -186,9 +193,11 @@ def aggregate_windows(logits: torch.Tensor, aggregate: str = "mean_probs") -> to
 
 
 def predict_windows(model, tokenizer, texts: Sequence[str], *, max_length: int = 512, stride: int | None = None,
-                    aggregate: str = "mean_probs", batch_size: int = 32) -> LongTextPredictions:
+                    aggregate: str = "mean_probs", batch_size: int = 32,
+                    device: str | torch.device | None = None) -> LongTextPredictions:
     """Classify each text from all its windows (``max_length`` positions each, starts ``stride`` tokens apart;
-    default: half a window, so windows overlap by half) and aggregate the windows' predictions."""
+    default: half a window, so windows overlap by half) and aggregate the windows' predictions. ``device``:
+    where to run the model (it is moved there); ``None`` runs it where it is."""
     if aggregate not in AGGREGATES:
         raise ValueError(f"Unknown aggregate {aggregate!r}; use one of {', '.join(AGGREGATES)}.")
     window = content_budget(max_length)
@@ -200,7 +209,7 @@ def predict_windows(model, tokenizer, texts: Sequence[str], *, max_length: int =
             owner.append(i)
     if not rows:
         raise ValueError("No texts to classify.")
-    logits = _logits(model, tokenizer, rows, batch_size)
+    logits = _logits(model, tokenizer, rows, batch_size, device)
     owner_arr = np.array(owner)
     n = owner_arr.max() + 1
     probs = _aggregate_all(logits, owner_arr, aggregate)

@@ -18,6 +18,13 @@ from scratch (:func:`tiny_bert_config`) and fine-tunes any of these encoders on 
 with the book's training loop (:func:`fine_tune_classifier`, a thin wrapper over ``helpers.train``).
 Label conventions follow transformers: ``-100`` marks positions without an MLM target; NSP label 0 is
 IsNext and 1 is NotNext.
+
+Devices follow the book's rule (:mod:`helpers.evaluate`): the training functions (:func:`train_pretraining`,
+:func:`train_heads`, :func:`fine_tune_classifier`) run on ``device`` or, by default,
+:func:`helpers.env.detect_device` (the GPU when there is one), moving the model there in place; the functions that
+only run the model (:func:`encode_for_heads`, :func:`evaluate_heads`, :func:`evaluate_pretraining`,
+:func:`fill_mask`, :func:`nsp_probability`) run where the model is unless given a ``device``. Cached features,
+histories and scores come back on the CPU.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .evaluate import prediction_device, training_device
 
 IGNORE_INDEX = -100
 IS_NEXT, NOT_NEXT = 0, 1
@@ -414,7 +423,8 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
                       lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
                       trainable: str = "heads", use_nsp: bool = True, seed: int = 0,
                       eval_examples: Sequence[Example] | None = None, eval_every: int | None = None,
-                      progress: bool = True, desc: str = "pretraining") -> dict[str, list]:
+                      progress: bool = True, desc: str = "pretraining",
+                      device: str | torch.device | None = None) -> dict[str, list]:
     """Train MLM (+ NSP) on ``examples`` for ``steps`` steps with AdamW and linear warm-up then decay.
 
     ``trainable="heads"`` trains only the heads (MLM transform and bias, NSP classifier, pooler) on top of a
@@ -423,6 +433,7 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
     The loss is ``L_MLM + L_NSP`` (``L_MLM`` only when ``use_nsp`` is false or the batch has no pairs).
     Returns a history: ``step``, ``mlm_loss``, ``nsp_loss`` (training, per step), ``eval_step``,
     ``eval_mlm_loss``, ``eval_nsp_loss`` (held-out, every ``eval_every`` steps), ``seconds``.
+    ``device``: where to train (default :func:`helpers.env.detect_device`); the model is moved there in place.
     """
     from tqdm.auto import tqdm
 
@@ -430,6 +441,7 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
         raise ValueError(f"steps must be at least 1, got {steps}.")
     if not examples:
         raise ValueError("No training examples.")
+    model.to(training_device(device))
     params = _set_trainable(model, trainable)
     model.train()
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
@@ -471,7 +483,8 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
 @torch.no_grad()
 def encode_for_heads(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
                      mlm_probability: float = 0.15, mask_fraction: float = 0.8, random_fraction: float = 0.1,
-                     progress: bool = False, desc: str = "encoding") -> dict[str, torch.Tensor]:
+                     progress: bool = False, desc: str = "encoding",
+                     device: str | torch.device | None = None) -> dict[str, torch.Tensor]:
     """Mask ``examples`` once and keep what the heads see: the encoder's output at every chosen position and
     at every pair's ``[CLS]``.
 
@@ -480,16 +493,17 @@ def encode_for_heads(model, examples: Sequence[Example], tokenizer, *, seed: int
     the encoder again: one forward pass instead of one per step. Each example gets one fixed masking
     (*static* masking, as in the original BERT code, rather than a new masking every epoch). The masks
     depend only on ``seed`` and ``batch_size``. Returns ``hidden`` (n_masked, H), ``labels`` (n_masked,),
-    ``cls`` (n_pairs, H) and ``nsp_labels`` (n_pairs,).
+    ``cls`` (n_pairs, H) and ``nsp_labels`` (n_pairs,), all on the CPU. ``device``: where to run the encoder
+    (the model is moved there); ``None`` runs it where the model is.
     """
     from tqdm.auto import tqdm
 
     if not examples:
         raise ValueError("No examples to encode.")
+    device = prediction_device(model, device)
     was_training = model.training
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    device = next(model.parameters()).device
     hidden, labels, cls, nsp = [], [], [], []
     for i in tqdm(range(0, len(examples), batch_size), desc=desc, disable=not progress, mininterval=2.0):
         batch = collate_pretraining(examples[i:i + batch_size], tokenizer, mlm_probability=mlm_probability,
@@ -520,9 +534,12 @@ def _heads_outputs(model, hidden: torch.Tensor, cls: torch.Tensor):
 
 
 @torch.no_grad()
-def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int = 1024) -> dict[str, float]:
+def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int = 1024,
+                   device: str | torch.device | None = None) -> dict[str, float]:
     """MLM loss, top-1 / top-5 masked-token accuracy and (for pairs) NSP loss and accuracy, on cached
-    features from :func:`encode_for_heads`."""
+    features from :func:`encode_for_heads`. ``device``: where to run the heads (the model is moved there);
+    ``None`` runs them where the model is."""
+    prediction_device(model, device)
     was_training = model.training
     model.eval()
     n = len(features["labels"])
@@ -535,14 +552,14 @@ def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int 
         log_p.append(torch.log_softmax(logits.float(), -1).gather(1, y[:, None]).squeeze(1).cpu())
         top5.append(logits.topk(5, dim=-1).indices.cpu())
     log_p, top5 = torch.cat(log_p), torch.cat(top5)
-    hit = top5 == features["labels"][:, None]
+    hit = top5 == features["labels"].cpu()[:, None]
     result = {"mlm_loss": float(-log_p.mean()), "top1": float(hit[:, 0].float().mean()),
               "top5": float(hit.any(dim=1).float().mean()), "masked_tokens": n}
     if len(features["nsp_labels"]):
         _, logits = _heads_outputs(model, features["hidden"][:0], features["cls"])
         y = features["nsp_labels"].to(logits.device)
-        result.update(nsp_loss=float(F.cross_entropy(logits.float(), y)), nsp_accuracy=nsp_accuracy(logits, y),
-                      pairs=int(y.numel()))
+        result.update(nsp_loss=float(F.cross_entropy(logits.float(), y)),
+                      nsp_accuracy=nsp_accuracy(logits.float().cpu(), y.cpu()), pairs=int(y.numel()))
     if was_training:
         model.train()
     return result
@@ -551,13 +568,16 @@ def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int 
 def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_size: int = 256,
                 pairs_per_step: int = 64, lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
                 seed: int = 0, eval_features: dict[str, torch.Tensor] | None = None, eval_every: int | None = None,
-                progress: bool = True, desc: str = "training the heads") -> dict[str, list]:
+                progress: bool = True, desc: str = "training the heads",
+                device: str | torch.device | None = None) -> dict[str, list]:
     """Train the MLM head (transform and output bias; the output matrix is the frozen, tied word embedding)
     and the NSP head (pooler and classifier) on cached features from :func:`encode_for_heads`.
 
     Each step draws ``batch_size`` masked positions and ``pairs_per_step`` sentence pairs; the loss is
     ``L_MLM + L_NSP``. AdamW with linear warm-up then decay. Returns the same history as
-    :func:`train_pretraining`, so :func:`plot_pretraining_history` draws either.
+    :func:`train_pretraining`, so :func:`plot_pretraining_history` draws either. ``device``: where to train
+    (default :func:`helpers.env.detect_device`); the model is moved there in place, the cached features are
+    copied there once (the draws of each step stay on the CPU's generator, so a run is the same on any device).
     """
     from tqdm.auto import tqdm
 
@@ -565,12 +585,14 @@ def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_s
         raise ValueError(f"steps must be at least 1, got {steps}.")
     if len(features["labels"]) == 0:
         raise ValueError("No masked positions in the features.")
+    device = training_device(device)
+    model.to(device)
+    features = {k: v.to(device) for k, v in features.items()}
     params = _set_trainable(model, "heads")
     model.train()
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     scheduler = _warmup_linear(optimizer, int(warmup_fraction * steps), steps)
     gen = torch.Generator().manual_seed(seed)
-    device = next(model.parameters()).device
     history: dict[str, list] = {"step": [], "mlm_loss": [], "nsp_loss": [], "eval_step": [], "eval_mlm_loss": [],
                                 "eval_nsp_loss": [], "eval_top1": [], "seconds": 0.0}
     eval_every = eval_every or max(1, steps // 8)
@@ -588,14 +610,15 @@ def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_s
     start = time.perf_counter()
     held_out(0)
     for step in tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=2.0):
-        tok_idx = torch.randint(n_tok, (min(batch_size, n_tok),), generator=gen)
-        pair_idx = torch.randint(n_pairs, (min(pairs_per_step, n_pairs),), generator=gen) if n_pairs else tok_idx[:0]
+        tok_idx = torch.randint(n_tok, (min(batch_size, n_tok),), generator=gen).to(device)
+        pair_idx = (torch.randint(n_pairs, (min(pairs_per_step, n_pairs),), generator=gen).to(device) if n_pairs
+                    else tok_idx[:0])
         mlm_logits, nsp_logits = _heads_outputs(model, features["hidden"][tok_idx], features["cls"][pair_idx])
-        mlm_loss = F.cross_entropy(mlm_logits.float(), features["labels"][tok_idx].to(device))
+        mlm_loss = F.cross_entropy(mlm_logits.float(), features["labels"][tok_idx])
         loss = mlm_loss
         nsp_value = float("nan")
         if nsp_logits is not None:
-            nsp_loss = F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx].to(device))
+            nsp_loss = F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx])
             loss = loss + nsp_loss
             nsp_value = nsp_loss.item()
         _step_and_record(loss, params, optimizer, scheduler, history, step, mlm_loss.item(), nsp_value)
@@ -605,47 +628,54 @@ def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_s
 
 
 def evaluate_pretraining(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
-                         mlm_probability: float = 0.15, progress: bool = False) -> dict[str, float]:
+                         mlm_probability: float = 0.15, progress: bool = False,
+                         device: str | torch.device | None = None) -> dict[str, float]:
     """Held-out MLM and NSP quality: loss, top-1 / top-5 masked-token accuracy, NSP accuracy.
 
     The masked positions come from a generator seeded with ``seed`` (and depend on ``batch_size``), so
     two models evaluated with the same seed are scored on exactly the same positions. Every chosen token
     is replaced by ``[MASK]`` (``mask_fraction=1.0``): the 10% random / 10% kept tokens are a training
     device, and a kept token would only measure copying. NSP metrics appear when the examples are pairs.
+    ``device``: where to run the model (it is moved there); ``None`` runs it where it is.
     """
     features = encode_for_heads(model, examples, tokenizer, seed=seed, batch_size=batch_size,
                                 mlm_probability=mlm_probability, mask_fraction=1.0, random_fraction=0.0,
-                                progress=progress, desc="evaluating")
+                                progress=progress, desc="evaluating", device=device)
     return evaluate_heads(model, features)
 
 
 @torch.no_grad()
-def fill_mask(model, tokenizer, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
+def fill_mask(model, tokenizer, text: str, k: int = 5, *,
+              device: str | torch.device | None = None) -> list[list[tuple[str, float]]]:
     """Top-``k`` predictions ``(token, probability)`` for every ``[MASK]`` in ``text``, left to right.
 
     Works with a ``BertForPreTraining`` or ``BertForMaskedLM``; what ``pipeline("fill-mask")`` does, without
-    the pipeline.
+    the pipeline. ``device``: where to run the model (it is moved there); ``None`` runs it where it is.
     """
     if tokenizer.mask_token not in text:
         raise ValueError(f"The text has no {tokenizer.mask_token} to fill: {text!r}")
+    device = prediction_device(model, device)
     model.eval()
-    enc = tokenizer(text, return_tensors="pt").to(next(model.parameters()).device)
+    enc = tokenizer(text, return_tensors="pt").to(device)
     out = model(**enc)
     logits = out.prediction_logits if hasattr(out, "prediction_logits") else out.logits
     positions = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten()
     result = []
     for pos in positions:
-        probs = logits[0, pos].float().softmax(-1)
+        probs = logits[0, pos].float().softmax(-1).cpu()
         top = probs.topk(k)
         result.append([(tokenizer.convert_ids_to_tokens(int(i)), float(p)) for p, i in zip(top.values, top.indices)])
     return result
 
 
 @torch.no_grad()
-def nsp_probability(model, tokenizer, sentence_a: str, sentence_b: str) -> float:
-    """P(IsNext): the probability the NSP head gives to ``sentence_b`` following ``sentence_a``."""
+def nsp_probability(model, tokenizer, sentence_a: str, sentence_b: str, *,
+                    device: str | torch.device | None = None) -> float:
+    """P(IsNext): the probability the NSP head gives to ``sentence_b`` following ``sentence_a``.
+    ``device``: where to run the model (it is moved there); ``None`` runs it where it is."""
+    device = prediction_device(model, device)
     model.eval()
-    enc = tokenizer(sentence_a, sentence_b, return_tensors="pt").to(next(model.parameters()).device)
+    enc = tokenizer(sentence_a, sentence_b, return_tensors="pt").to(device)
     logits = model(**enc).seq_relationship_logits
     return float(logits[0].float().softmax(-1)[IS_NEXT])
 
@@ -672,13 +702,15 @@ def classifier_from_encoder(encoder, num_labels: int, *, seed: int = 0):
 
 def fine_tune_classifier(encoder, tokenizer, train, test, *, seed: int = 0, epochs: int = 3, lr: float | None = None,
                          batch_size: int = 16, max_length: int = 64, progress: bool = True,
-                         desc: str | None = None) -> dict[str, float]:
+                         desc: str | None = None, device: str | torch.device | None = None) -> dict[str, float]:
     """Fine-tune a copy of ``encoder`` on ``train`` (``text``, ``label``) and score it on ``test``.
 
     Chapter 3 compares encoders (shipped, continued-pretrained, tiny from scratch) on the same split and
     seeds; the training itself is the book's loop, :func:`helpers.train` (no evaluation during training, so
     nothing is selected on ``test``), and the scoring is :func:`helpers.predict`. ``encoder`` is left
-    untouched. Returns ``accuracy``, macro ``f1``, ``seconds`` (training) and the last training loss.
+    untouched (and where it is). Returns ``accuracy``, macro ``f1``, ``seconds`` (training) and the last
+    training loss. ``device``: where the copy trains and is scored (default :func:`helpers.env.detect_device`,
+    as :func:`helpers.train`).
     """
     from .evaluate import accuracy_and_f1, predict
     from .training import train as train_loop
@@ -687,12 +719,12 @@ def fine_tune_classifier(encoder, tokenizer, train, test, *, seed: int = 0, epoc
     if not labels:
         raise ValueError("No training examples.")
     model = classifier_from_encoder(encoder, int(max(labels)) + 1, seed=seed)
-    device = next(encoder.parameters()).device
+    device = training_device(device)
     if desc and progress:
         print(desc)
     result = train_loop(model, train, None, tokenizer=tokenizer, epochs=epochs, batch_size=batch_size, lr=lr,
-                        max_length=max_length, seed=seed, progress=progress, device=device.type)
-    preds = predict(result.model, tokenizer, list(test["text"]), max_length=max_length)
+                        max_length=max_length, seed=seed, progress=progress, device=device)
+    preds = predict(result.model, tokenizer, list(test["text"]), max_length=max_length, device=device)
     scores = accuracy_and_f1(list(test["label"]), preds.labels)
     last = float(result.steps["loss"].iloc[-1]) if len(result.steps) else float("nan")
     return {**scores, "seconds": result.seconds, "last_loss": last}

@@ -9,7 +9,9 @@ model and returns a :class:`TrainResult` (the trained model and its history). Re
 3. **Batch by length** (:class:`LengthBucketSampler`): each batch holds texts of similar length, so
    it is padded only a little; the order is still random, and every example comes once per epoch.
 4. **The step** (:func:`forward_backward`, :func:`optimizer_step`): autocast in bf16 (Ampere and newer)
-   or fp16 with loss scaling (T4, V100), fp32 on a CPU; TF32 matrix products; SDPA attention; fused
+   or fp16 with loss scaling (T4, V100), fp32 on a CPU (``precision="bf16"`` or ``"fp16"`` also run on a
+   CPU when asked for: CPU autocast and ``GradScaler("cpu")``, which is how the tests check those paths
+   without a GPU); TF32 matrix products; SDPA attention; fused
    AdamW with no weight decay on biases and LayerNorm; linear warm-up and decay; gradient clipping;
    gradient accumulation. Losses stay on the device and are read every ``log_every`` steps, so the
    GPU never waits for Python.
@@ -17,6 +19,9 @@ model and returns a :class:`TrainResult` (the trained model and its history). Re
 6. **Survive**: checkpoints written atomically (:func:`save_checkpoint`), ``resume=True`` to continue
    exactly where a run stopped, and on CUDA out-of-memory the micro-batch is halved and the
    accumulation doubled, so the effective batch and the result stay the same.
+
+Where it runs: ``device=`` or, by default, :func:`helpers.env.detect_device` (the book's device rule, in
+:mod:`helpers.evaluate`). The learning rate, when not given, comes from :func:`default_lr`.
 
 Defaults were chosen from measurements (see ``benchmarks/``): fp32 on a CPU, and no ``torch.compile``
 by default because compiling costs about a minute on a fresh runtime, longer than a whole short run.
@@ -39,8 +44,9 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .env import best_precision, detect_device
-from .evaluate import accuracy_and_f1, attention_mask, autocast_for, encode_texts, model_max_length, predict_logits
+from .env import best_precision
+from .evaluate import (accuracy_and_f1, attention_mask, autocast_for, encode_texts, model_max_length, predict_logits,
+                       training_device)
 
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS = {"accuracy": "max", "f1": "max", "loss": "min"}
@@ -215,10 +221,31 @@ def default_batch_size(device: torch.device, n_train: int) -> int:
     return size
 
 
+LR_SMALL, LR_SMALL_CAP = 1e-4, 2e-4  # hidden < 768 (MiniLM): at batch 32, and the most ever used
+LR_BASE, LR_BASE_CAP = 3e-5, 5e-5  # hidden >= 768 (BERT-base and larger): at batch 32, and the most ever used
+
+
 def default_lr(model, effective_batch: int) -> float:
-    """1e-4 for small encoders (hidden < 768), 5e-5 for BERT-base and larger, at batch 32; x sqrt(batch/32)."""
-    base = 1e-4 if getattr(model.config, "hidden_size", 768) < 768 else 5e-5
-    return min(base * math.sqrt(effective_batch / 32), 1e-3)
+    """The learning rate :func:`train` uses when none is given: a rate at batch 32, scaled by the square root
+    of ``effective_batch / 32`` and never above a cap that was measured or published.
+
+    * **BERT-base and larger** (``hidden_size >= 768``): 3e-5 at batch 32, the middle of the range that
+      Devlin et al. (2019, appendix A.3) searched for fine-tuning (batch 16 or 32, rates 5e-5, 3e-5, 2e-5);
+      capped at 5e-5, the top of that range, which the square root reaches near batch 89. So: 1.5e-5 at
+      batch 8, 3e-5 at 32, 5e-5 at 128 and above, never more. (Growing with the batch without a cap gave
+      BERT-base 1.4e-4 at batch 256, a known way to make it diverge.)
+    * **Small encoders** (``hidden_size < 768``, MiniLM): 1e-4 at batch 32, capped at 2e-4, reached at
+      batch 128: 5e-5 at batch 8, 1e-4 at 32, 2e-4 at 128, 256 and 1024. The cap is what was measured to
+      work (``FACTS``, section 3: all-MiniLM-L6-v2 on Rotten Tomatoes on an H100, bf16, 3 epochs: 2e-4 gave
+      0.837 test accuracy at batch 128 and 0.838 at batch 256, while at batch 512 the larger rates fell,
+      0.831 with 4e-4 and 0.819 with 8e-4).
+
+    Below batch 32 the rate shrinks with the same square root (noisier gradients, smaller steps). The rate
+    used is recorded in ``TrainResult.config["lr"]`` and in every checkpoint.
+    """
+    small = getattr(model.config, "hidden_size", 768) < 768
+    base, cap = (LR_SMALL, LR_SMALL_CAP) if small else (LR_BASE, LR_BASE_CAP)
+    return min(base * math.sqrt(effective_batch / 32), cap)
 
 
 def micro_batches(rows: torch.Tensor, host_lengths: np.ndarray, parts: int, multiple: int, cap: int):
@@ -247,19 +274,30 @@ def forward_backward(model, data: Encoded, rows: torch.Tensor, width: int, denom
     return loss.detach()
 
 
-def optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm: float | None) -> None:
-    """Unscale (fp16), clip, step, advance the schedule, clear gradients: no host synchronisation (bf16/fp32)."""
+def optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm: float | None) -> bool:
+    """Unscale (fp16), clip, step, advance the schedule, clear gradients; returns whether the step was taken.
+
+    bf16 and fp32 never skip and never synchronise with the host. With fp16 the loss scaler skips the
+    update when a gradient is inf or NaN (and halves its scale); the schedule then does not advance either,
+    so a skipped step costs no learning rate (the rates of the remaining steps stay as planned). Detecting
+    the skip reads the scale back from the device: one host synchronisation per fp16 step.
+    """
     if scaler is not None:
         scaler.unscale_(optimizer)
     if max_grad_norm:
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    taken = True
     if scaler is not None:
-        scaler.step(optimizer)
-        scaler.update()
+        scale = scaler.get_scale()
+        scaler.step(optimizer)  # skipped inside when the unscaled gradients hold inf or NaN
+        scaler.update()  # ... and then the scale shrinks: the only sign of a skip
+        taken = scaler.get_scale() >= scale
     else:
         optimizer.step()
-    scheduler.step()
+    if taken:
+        scheduler.step()
     optimizer.zero_grad(set_to_none=True)
+    return taken
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -419,7 +457,8 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
           metric: str = "accuracy", keep_best: bool = True, early_stopping_patience: int | None = None,
           checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None, resume: bool = False,
           seed: int = 0, progress: bool = True, log_every: int = 20, class_weights: Sequence[float] | None = None,
-          pool_batches: int | None = None, device: str | None = None, eval_batch_size: int | None = None,
+          pool_batches: int | None = None, device: str | torch.device | None = None,
+          eval_batch_size: int | None = None,
           on_step: Callable[[int], None] | None = None) -> TrainResult:
     """Fine-tune ``model`` on ``train_data``; evaluate on ``eval_data`` after every epoch.
 
@@ -434,6 +473,10 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
     ``checkpoint_dir`` a checkpoint is written after every epoch (and every ``checkpoint_every``
     steps); ``resume=True`` continues from it and ends with the same weights as an uninterrupted run.
     ``on_step(step)`` is called after every optimiser step (a raise there interrupts the run).
+    ``device`` (``"cuda"``, ``"cpu"``, a ``torch.device``; default :func:`helpers.env.detect_device`): the
+    model is moved there in place, with all the data; the history comes back as plain numbers.
+    ``precision="fp16"`` uses a loss scaler (``torch.amp.GradScaler``); steps it skips for inf/NaN
+    gradients do not advance the schedule and are counted in ``config["skipped_steps"]``.
     """
     t_call = time.perf_counter()
     notes: list[str] = []
@@ -457,7 +500,7 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
         model.config.label2id = {n: i for i, n in enumerate(names)}
 
     # --- device, precision, data on the device -----------------------------------------------------------
-    device = torch.device(device or detect_device())
+    device = training_device(device)
     precision = best_precision(device.type) if precision == "auto" else precision
     if precision not in ("fp32", "bf16", "fp16"):
         raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}.")
@@ -500,7 +543,7 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
 
     # --- the loop's state: everything a checkpoint must hold ------------------------------------------
     state = {"epoch": 0, "batch": 0, "step": 0, "history": [], "steps": [], "best_score": None, "best_row": None,
-             "best_weights": None, "bad_evals": 0, "stopped": False, "grad_accum": grad_accum,
+             "best_weights": None, "bad_evals": 0, "stopped": False, "grad_accum": grad_accum, "skipped_steps": 0,
              "interval": {"losses": [], "examples": 0, "tokens": 0, "padded": 0}}
     if resume:
         saved = load_checkpoint(checkpoint_dir)
@@ -644,6 +687,10 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
         if attn_before == "eager":
             model.set_attn_implementation("eager")
 
+    if state["skipped_steps"]:
+        notes.append(f"The fp16 loss scaler skipped {state['skipped_steps']} of {state['step']} optimiser steps "
+                     "(inf or NaN gradients while it lowered its scale); the schedule did not advance on them.")
+        print(notes[-1])
     if state["stopped"]:
         notes.append(f"Early stopping after step {state['step']}: no better {metric} in "
                      f"{early_stopping_patience} evaluations.")
@@ -653,7 +700,8 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
     model.eval()
     return TrainResult(model=model, history=pd.DataFrame(state["history"]), steps=pd.DataFrame(state["steps"]),
                        best=state["best_row"], config={**asdict(cfg), "micro_batch": micro, "device": str(device),
-                                                       "grad_accum": state["grad_accum"]},
+                                                       "grad_accum": state["grad_accum"],
+                                                       "skipped_steps": state["skipped_steps"]},
                        seconds=time.perf_counter() - t_call, notes=notes)
 
 
@@ -674,7 +722,8 @@ def run_step(forward_model, model, data: Encoded, rows, lens: np.ndarray, optimi
             for part_rows, width in micro_batches(rows, lens, state["grad_accum"], multiple, width_cap):
                 total += forward_backward(forward_model, data, part_rows, width, denominator, autocast, scaler,
                                           weights)
-            optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm)
+            if not optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm):
+                state["skipped_steps"] = state.get("skipped_steps", 0) + 1
             return total
         except torch.OutOfMemoryError:
             micro = math.ceil(len(lens) / state["grad_accum"])
