@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .env import ProfileError, get_profile
+from .env import ROLES, ProfileError, get_profile
 
 DATA_DIR = Path(__file__).resolve().parent / "corpora"
 SPLITS = ("train", "validation", "test")
@@ -49,7 +49,6 @@ HUB_DATASETS = {
     "ag_news": DatasetInfo("ag_news", "topic of AG News headlines and leads",
                            ("World", "Sports", "Business", "Sci/Tech"), ("full",), "hub: fancyzhx/ag_news"),
 }
-ROLES = ("sentiment", "topics")
 
 
 def available_datasets(profile: str | None = None) -> dict[str, DatasetInfo]:

