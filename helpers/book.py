@@ -142,6 +142,16 @@ T4_COSTS: dict[str, ChapterCost] = {}
 # took 45 s on a shared 2-core machine; 2 min allowed for a Colab CPU and the tokenizer download.
 T4_COSTS["01_background"] = ChapterCost(work=(), cpu_minutes=2.0)
 
+# Chapter 2: one short fine-tune of a copy (1,000 SST-2 sentences, 1 epoch, batch 16, at most 64 tokens, about 25
+# after bucketing), predictions before and after on 200 test sentences, attention of the fine-tuned copy on the
+# 48 sampled sentences. CPU (where the lesson is): loading bert-base and SST-2, the from-scratch encoder checks,
+# the attention timings up to 2,048 tokens, and the pretrained model's attention on those 48 sentences.
+T4_COSTS["02_attention"] = ChapterCost(work=(
+    Work("fine-tune a copy, 1,000 sentences, 1 epoch", examples=1000, tokens=25, passes=1, batch=16),
+    Work("test predictions before and after", examples=200, tokens=25, passes=2, train=False),
+    Work("attention of the fine-tuned copy", examples=48, tokens=25, train=False),
+), cpu_minutes=2.0)
+
 
 def t4_estimate(chapter: str) -> str:
     """The line a chapter's first cells print: its estimated time on a free Colab T4, labelled as an estimate."""
