@@ -1,8 +1,19 @@
-"""End-of-chapter quizzes: the questions as plain data, a static HTML version and an ipywidgets version.
+"""End-of-chapter quizzes: the questions as data files, a static HTML version and an ipywidgets version.
 
-:data:`QUIZZES` maps a chapter (``"01"``, ``"02"``, ...) to a list of questions, each a dict with ``question``,
-``options`` (a list of strings), ``answer`` (the index of the correct option) and ``explanation`` (one line).
-Text may use ``backticks`` for code.
+The questions live in ``helpers/quizzes/NN.json``, one file per chapter (``01.json`` ... ``06.json``), installed
+with the package and read with :mod:`importlib.resources`, so they load from a wheel as well as from the
+checkout. A file holds ``{"chapter": "01", "questions": [...]}``; each question is an object with
+
+* ``id``: a stable name, the chapter and a few words (``"01-why-macro-f1"``), unique in the book;
+* ``question``: the text;
+* ``options``: the choices, a list of distinct strings;
+* ``answer``: the index (from 0) of the one correct option;
+* ``explanation``: one line, shown with the answer.
+
+Text may use ``backticks`` for code and ``*asterisks*`` for emphasis. To change a quiz, edit its file: the
+chapter's notebook only calls ``quiz.show("NN")``. :func:`load_quizzes` checks every file when the module is
+imported and names the file, the question and the field of any mistake. :data:`QUIZZES` maps a chapter
+(``"01"``, ``"02"``, ...) to its list of questions.
 
 ``quiz.show("01")`` in a notebook displays
 
@@ -22,416 +33,84 @@ nbconvert use, and nbval) send every cell with ``allow_stdin=False``, whereas in
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import sys
+from importlib import resources
 from typing import Any
 
-__all__ = ["QUIZZES", "QuizWidget", "grade", "live_kernel", "questions", "show", "static_html", "widget"]
+__all__ = ["FIELDS", "QUIZZES", "QuizWidget", "grade", "live_kernel", "load_quizzes", "parse_quiz", "questions",
+           "show", "static_html", "widget"]
 
-QUIZZES: dict[str, list[dict[str, Any]]] = {
-    "01": [
-        {
-            "question": "What are the bag-of-words count vectors of \"The plot was good, but the acting was bad.\" "
-                        "and \"The plot was bad, but the acting was good.\"?",
-            "options": ["They are identical.", "They differ in the entries for `good` and `bad`.",
-                        "They differ in every entry.", "They cannot be compared: the word order differs."],
-            "answer": 0,
-            "explanation": "Both sentences hold the same words the same number of times, and a bag of words keeps "
-                           "only the counts; bigrams such as `good but` restore a little local order.",
-        },
-        {
-            "question": "Why does the book report macro-F1 next to accuracy?",
-            "options": ["Macro-F1 is always higher than accuracy.",
-                        "A model cannot raise macro-F1 by neglecting a small class.",
-                        "Macro-F1 needs no test split.",
-                        "Macro-F1 is what logistic regression minimises during training."],
-            "answer": 1,
-            "explanation": "Macro-F1 is the unweighted mean of the per-class F1 scores, so every class counts the "
-                           "same however few texts it has; accuracy is dominated by the large classes.",
-        },
-        {
-            "question": "Which word gets the smallest TF-IDF weight (idf)?",
-            "options": ["A word that occurs in exactly one training text.",
-                        "A word that never occurs in the training texts.",
-                        "A word that occurs in almost every training text.",
-                        "The longest word of the text."],
-            "answer": 2,
-            "explanation": "idf(w) = ln((1 + n) / (1 + df(w))) + 1 shrinks as the number of texts containing w "
-                           "grows; a word never seen in training has no column at all.",
-        },
-        {
-            "question": "The TF-IDF model meets *snoozefest*, a word absent from its training split. What happens?",
-            "options": ["It is split into known pieces, as WordPiece would do.",
-                        "It is dropped without a trace: the text's vector ignores it.",
-                        "It is mapped to the most similar known word.",
-                        "It counts as a negative word, because it is unknown."],
-            "answer": 1,
-            "explanation": "The vectoriser has no column for it, so *a snoozefest* becomes an empty vector and gets "
-                           "the model's prior; BERT's WordPiece vocabulary can spell any word.",
-        },
-        {
-            "question": "On which split should you choose the best of the three baselines?",
-            "options": ["The training split.", "The validation split.", "The test split.",
-                        "Whichever split gives the highest score."],
-            "answer": 1,
-            "explanation": "Choosing on the test split would tune on it, and its score would no longer be an honest "
-                           "estimate; the training score rewards memorising.",
-        },
-        {
-            "question": "Which statement about long texts is true?",
-            "options": ["Bag-of-words models cannot handle long texts.",
-                        "Both kinds of model handle any length at the same cost.",
-                        "A longer text gets a longer TF-IDF vector.",
-                        "BERT reads at most 512 positions, and its attention cost grows with the square of the "
-                        "length."],
-            "answer": 3,
-            "explanation": "A bag of words turns a text of any length into one vector of the vocabulary's size; it "
-                           "is BERT that has a hard limit and a quadratic cost.",
-        },
-    ],
-    "02": [
-        {
-            "question": "Why are the attention scores divided by sqrt(d_k)?",
-            "options": ["To stop the gradient through the softmax from exploding.",
-                        "To make every row of weights sum to 1.",
-                        "To keep their variance near 1, so that the softmax does not saturate and its gradient "
-                        "does not vanish.",
-                        "To save memory."],
-            "answer": 2,
-            "explanation": "A dot product of d_k unit-variance terms has variance d_k; a saturated softmax passes "
-                           "almost no gradient, and softmax can never amplify one.",
-        },
-        {
-            "question": "What does the padding mask do?",
-            "options": ["It sets the scores of padded keys to -inf before the softmax, so their weights are "
-                        "exactly 0.",
-                        "It removes the padding tokens from the batch.",
-                        "It multiplies the attention output by the mask after the softmax.",
-                        "Nothing that changes the result; it only makes attention faster."],
-            "answer": 0,
-            "explanation": "With the mask, a text's vectors are the same whatever else is in its batch; without it, "
-                           "real tokens put weight on padding.",
-        },
-        {
-            "question": "A text becomes twice as long. How does the memory of one head's attention weights grow?",
-            "options": ["It doubles.", "It grows four times.", "It grows eight times.", "It does not change."],
-            "answer": 1,
-            "explanation": "One head builds an n x n matrix of weights, so doubling n quadruples it; this is the "
-                           "O(n^2) cost behind BERT's 512-token limit.",
-        },
-        {
-            "question": "With transformers 5 and the default SDPA attention, what does "
-                        "`model(..., output_attentions=True)` return as attentions?",
-            "options": ["The attention weights of every layer.", "An error.", "Random weights.",
-                        "An empty tuple."],
-            "answer": 3,
-            "explanation": "The fused SDPA kernel never forms the weights; load the model with "
-                           "`attn_implementation=\"eager\"` (or switch it) to get them.",
-        },
-        {
-            "question": "Which nonlinearity does BERT's feed-forward network use?",
-            "options": ["ReLU, max(0, x)", "GELU, x Phi(x)", "tanh", "The sigmoid"],
-            "answer": 1,
-            "explanation": "The original Transformer used ReLU; BERT uses GELU, which is smooth and lets small "
-                           "negative values through.",
-        },
-        {
-            "question": "A head puts a large weight on `[SEP]`. Does that mean `[SEP]` strongly influenced the "
-                        "prediction?",
-            "options": ["Yes: a weight is the token's influence.",
-                        "Not necessarily: the weight multiplies a value vector that may be small, and other heads, "
-                        "the residual connections and later layers mix the signal.",
-                        "Only if it happens in the last layer.",
-                        "Only for the [CLS] token."],
-            "answer": 1,
-            "explanation": "Weighting by the norm of the transformed values shows that much of the weight on special "
-                           "tokens carries little; attention maps are a view, not an explanation.",
-        },
-    ],
-    "03": [
-        {
-            "question": "BERT's masking has chosen 15% of the tokens; some became `[MASK]`, some a random token, some "
-                        "stayed as they were. At which positions does the MLM loss score a prediction?",
-            "options": ["Only where the input shows `[MASK]`.",
-                        "Where the input shows `[MASK]` or a random token.",
-                        "At every chosen position: `[MASK]`, random and unchanged alike.",
-                        "At every position of the sequence, special tokens included."],
-            "answer": 2,
-            "explanation": "The labels hold the original id at every chosen position and -100 elsewhere, so N counts "
-                           "all chosen positions; the cross-entropy ignores the -100 ones.",
-        },
-        {
-            "question": "Why does BERT not replace every chosen token by `[MASK]`?",
-            "options": ["`[MASK]` never occurs when the model is fine-tuned; since any visible token may be one it "
-                        "has to predict, the model must build a good representation of every token.",
-                        "Because it makes pretraining faster.",
-                        "Because the vocabulary holds only a few `[MASK]` tokens.",
-                        "To teach the model to correct spelling mistakes."],
-            "answer": 0,
-            "explanation": "Of the chosen tokens 80% become `[MASK]`, 10% a random token and 10% stay unchanged: the "
-                           "last 20% keep the model from relying on seeing `[MASK]`.",
-        },
-        {
-            "question": "What does next-sentence prediction (NSP) predict?",
-            "options": ["The words of sentence B, one by one.",
-                        "Whether B is the sentence that really follows A (IsNext) or a random sentence from "
-                        "another document (NotNext), from the `[CLS]` vector.",
-                        "The position of the `[SEP]` token.",
-                        "The topic of the document A comes from."],
-            "answer": 1,
-            "explanation": "NSP is a two-way classifier on the pooled `[CLS]` vector, trained on half true and half "
-                           "random pairs; it predicts nothing about the words of B.",
-        },
-        {
-            "question": "What are the segment ids (`token_type_ids`) of `[CLS] A [SEP] B [SEP]`?",
-            "options": ["0 for every token.",
-                        "0 for the tokens of A, 1 for those of B, and 2 for the special tokens.",
-                        "1 for `[CLS] A [SEP]` and 0 for `B [SEP]`.",
-                        "0 for `[CLS] A [SEP]` and 1 for `B [SEP]`."],
-            "answer": 3,
-            "explanation": "The [SEP] after A closes the first segment; segment 1 starts after it and includes the "
-                           "final [SEP]. `tokenizer(a, b)` builds exactly this.",
-        },
-        {
-            "question": "Why does the chapter train the new MLM and NSP heads on a *frozen* MiniLM encoder first?",
-            "options": ["Because a frozen encoder learns faster.",
-                        "Random heads would send large, meaningless gradients into a good encoder; and a frozen "
-                        "encoder's outputs can be computed once and cached, which makes training the heads cheap.",
-                        "Because transformers cannot train an encoder and its heads together.",
-                        "Because the heads share all their weights with the encoder."],
-            "answer": 1,
-            "explanation": "Freezing is the safe order for new heads on a good encoder, and the cached outputs at the "
-                           "masked positions and at `[CLS]` make each training step a small matrix product.",
-        },
-        {
-            "question": "A short continued-pretraining run (minutes on a CPU, a few thousand snippets) does not "
-                        "measurably change the fine-tuned accuracy. What does that show?",
-            "options": ["That a small run is not a free lunch; it says nothing against domain-adaptive pretraining "
-                        "at the scale where gains were published.",
-                        "That domain-adaptive pretraining never helps.",
-                        "That the masking rule was implemented wrongly.",
-                        "That MLM pretraining only helps next-sentence prediction."],
-            "answer": 0,
-            "explanation": "Published gains came from hours of accelerator time on millions of in-domain documents; "
-                           "compare any difference with the spread between seeds before calling it an effect.",
-        },
-    ],    "04": [
-        {
-            "question": "A batch holds one text and one pair of texts, padded to the same length. What do "
-                        "`attention_mask` and `token_type_ids` hold?",
-            "options": ["The mask is 1 on real tokens ([CLS] and [SEP] included) and 0 on padding; the segment "
-                        "ids are 0 for the single text and for `[CLS] A [SEP]`, 1 for `B [SEP]`, and 0 on padding.",
-                        "The mask is 1 on padding, so that the model knows where to skip.",
-                        "The segment ids number the sentences of a text 0, 1, 2, ... so a long review uses many "
-                        "segments.",
-                        "Both are all 1s unless `return_tensors=\"pt\"` is given."],
-            "answer": 0,
-            "explanation": "Attention ignores the positions where the mask is 0; BERT has only two segments, and a "
-                           "single text is all segment 0.",
-        },
-        {
-            "question": "What does `BertForSequenceClassification` put on top of the pretrained encoder?",
-            "options": ["A new transformer layer per class.",
-                        "Nothing: the pretrained MLM head is reused for classification.",
-                        "The pooler (dense + tanh on the final `[CLS]` vector, pretrained), dropout, and a new, "
-                        "randomly initialised linear layer with one output per class.",
-                        "A softmax over the vocabulary followed by a lookup of the class names."],
-            "answer": 2,
-            "explanation": "Only the small linear classifier is new, which is why loading prints a warning about "
-                           "newly initialised weights; fine-tuning then trains all the parameters.",
-        },
-        {
-            "question": "For two classes, the loss of a freshly initialised classifier is close to ln 2 = 0.693. "
-                        "Why?",
-            "options": ["Because the learning rate has not warmed up yet.",
-                        "Because the cross-entropy is always ln 2 before the first epoch ends.",
-                        "Because the tokenizer drops half of the tokens.",
-                        "The new head's weights are small, so the model says about 50/50 to every text, and "
-                        "-log 0.5 = ln 2."],
-            "answer": 3,
-            "explanation": "The loss is the mean of -log p(true class); a model that always says 50/50 scores "
-                           "exactly ln 2, and training must bring it below that to have learnt anything.",
-        },
-        {
-            "question": "A `Dataset` calls `tokenizer(text, padding=True, return_tensors=\"pt\")` on one text at "
-                        "a time, and the `DataLoader` uses the default collate function. What happens?",
-            "options": ["Every text is padded to 512 tokens, which is slow but works.",
-                        "`padding=True` on a single text pads nothing, so the default collate cannot stack texts "
-                        "of different lengths and the first batch fails.",
-                        "The texts are padded to the longest text of the dataset.",
-                        "It works: the collate function pads the batch itself."],
-            "answer": 1,
-            "explanation": "Tokenise a whole batch in a collate function, padded to its own longest text (dynamic "
-                           "padding), or use `DataCollatorWithPadding`.",
-        },
-        {
-            "question": "Why does fine-tuning start with a learning-rate warm-up?",
-            "options": ["At first the new head's gradients are large and random; big steps then would damage the "
-                        "pretrained weights, so the rate climbs from 0 over the first few percent of the steps.",
-                        "To let the GPU reach its full clock speed.",
-                        "Because AdamW cannot start with a non-zero rate.",
-                        "To make the training loss fall faster in the first epoch than in the later ones."],
-            "answer": 0,
-            "explanation": "Linear warm-up (here 6% of the steps) is followed by linear decay to 0 at the last step; "
-                           "a constant rate has neither.",
-        },
-        {
-            "question": "Over the epochs the training loss keeps falling while the validation loss turns up. What "
-                        "should you keep?",
-            "options": ["The model of the last epoch: it has seen the data most often.",
-                        "The model with the lowest training loss.",
-                        "The model of the epoch with the best validation score (early stopping / keep the best), "
-                        "and then measure it once on the test split.",
-                        "The model of the epoch with the best test score."],
-            "answer": 2,
-            "explanation": "A rising validation loss means the model has started to memorise its training examples; "
-                           "choosing on the test split would make its score optimistic.",
-        },
-    ],
-    "05": [
-        {
-            "question": "In `confusion_matrix(y_true, y_pred)` the rows are the true classes and the columns the "
-                        "predictions. How do you get the precision of class c?",
-            "options": ["cm[c, c] / (the sum of row c)",
-                        "cm[c, c] / (the sum of column c)",
-                        "cm[c, c] / (the sum of the whole matrix)",
-                        "(the sum of column c) / (the sum of row c)"],
-            "answer": 1,
-            "explanation": "Precision asks how often the model is right when it says c: TP over everything predicted "
-                           "c (the column). Row c gives the recall: TP over everything that is c.",
-        },
-        {
-            "question": "Nine test texts in ten are negative. A model answers *negative* for every text. Which "
-                        "number shows that it is useless?",
-            "options": ["Its accuracy, 0.9.",
-                        "Its weighted F1.",
-                        "Its precision on the negative class.",
-                        "Its macro-F1 and its recall on the positive class (0)."],
-            "answer": 3,
-            "explanation": "Accuracy and weighted F1 are dominated by the large class; macro-F1 averages the classes "
-                           "equally, and the rare class's recall is 0.",
-        },
-        {
-            "question": "What does temperature scaling change?",
-            "options": ["The predicted labels, and so the accuracy.",
-                        "Only the confidences: all logits are divided by one number T fitted on the validation "
-                        "split, so the argmax (the prediction) stays the same.",
-                        "The model's weights, by one more epoch of training.",
-                        "The decision threshold of each class."],
-            "answer": 1,
-            "explanation": "T > 1 softens over-confident probabilities and T < 1 sharpens them; fit T on the "
-                           "validation split, never on the test split.",
-        },
-        {
-            "question": "What does the expected calibration error (ECE) with equal-width bins measure?",
-            "options": ["The share of wrong predictions.",
-                        "The mean of |accuracy - confidence| over the bins, each bin weighted by its share of the "
-                        "examples: 0 means the stated confidence matches how often the model is right.",
-                        "The area under the reliability diagram.",
-                        "The cross-entropy of the test labels."],
-            "answer": 1,
-            "explanation": "Each bin groups predictions of similar top-label confidence and compares it with their "
-                           "accuracy; scikit-learn has the reliability curve but no ECE.",
-        },
-        {
-            "question": "Model A beats model B by 0.5 accuracy points on one seed; over three seeds the accuracy of "
-                        "A varies by about 1.5 points. What can you conclude?",
-            "options": ["A is better: any positive difference counts.",
-                        "B is better, because A is less stable.",
-                        "Nothing yet: the difference is smaller than the spread between seeds (and the test "
-                        "split's standard error); compare means over several seeds.",
-                        "That the test split is too large."],
-            "answer": 2,
-            "explanation": "A difference smaller than the noise of the measurement is not a result; report the "
-                           "spread, a confidence interval, or a paired bootstrap.",
-        },
-        {
-            "question": "Positive texts are rare. Which summary of the ranking quality is the one to watch?",
-            "options": ["Average precision (the area under the precision-recall curve), whose chance level is the "
-                        "share of positives.",
-                        "ROC AUC: it is not affected by the rare class.",
-                        "Accuracy at threshold 0.5.",
-                        "The number of true negatives."],
-            "answer": 0,
-            "explanation": "ROC AUC counts the many easy true negatives and can look good when precision on the rare "
-                           "class is poor; average precision reflects it.",
-        },
-    ],
-    "06": [
-        {
-            "question": "A news article has 1,500 tokens and the model reads at most 512. Which approach reads "
-                        "*every* token of it, and at what price?",
-            "options": ["Head truncation: it keeps the first 510 tokens, at no extra cost.",
-                        "Sliding windows: overlapping windows of 512 tokens, classified separately and combined "
-                        "(mean of the probabilities or of the logits), at several forward passes per article.",
-                        "Head+tail truncation: it keeps the beginning and the end.",
-                        "Setting `max_length=1500`: BERT extends its position table as needed."],
-            "answer": 1,
-            "explanation": "Truncation costs one pass but drops the middle; windows cost one pass per window. BERT's "
-                           "position table has only 512 rows.",
-        },
-        {
-            "question": "Fine-tuning with a learning rate of 1e-3, the loss rises and the model answers one class "
-                        "for everything. What is the most likely cause?",
-            "options": ["Too little data: add more examples.",
-                        "The rate is much too large: the first updates destroy the pretrained weights; sweep "
-                        "rates on a log scale (2e-5 to 5e-5 for BERT-base) with warm-up.",
-                        "Warm-up is too long.",
-                        "Dropout is too low."],
-            "answer": 1,
-            "explanation": "Pick the rate by the validation score among a few on a log scale; a rising loss or "
-                           "one-class predictions mean it is too large.",
-        },
-        {
-            "question": "You feed the Chinese sentence 这是一个示例文本 to an English uncased BERT. What happens?",
-            "options": ["The tokenizer translates it into English first.",
-                        "It is split into Chinese words that the model knows.",
-                        "The tokenizer raises an error.",
-                        "It becomes one token per character, some of them `[UNK]`, and the model knows too "
-                        "little Chinese for the prediction to mean anything: use a Chinese (or multilingual) "
-                        "model."],
-            "answer": 3,
-            "explanation": "Tokenise a few of your own texts first: many `[UNK]`s or single characters mean that "
-                           "the vocabulary does not fit the language.",
-        },
-        {
-            "question": "Dynamic int8 quantisation of the fine-tuned model on a CPU: what does it do?",
-            "options": ["It stores the weights of the linear layers as 8-bit integers and quantises the "
-                        "activations on the fly; the file shrinks (the embeddings stay float32) and inference "
-                        "gets faster, usually with about the same accuracy.",
-                        "It retrains the model with 8-bit weights.",
-                        "It removes 8 of the layers.",
-                        "It makes training on a GPU faster."],
-            "answer": 0,
-            "explanation": "One line, no training; check the accuracy on your test set. On a GPU use half "
-                           "precision instead.",
-        },
-        {
-            "question": "What does the completeness property of integrated gradients say?",
-            "options": ["The scores of all the tokens are positive.",
-                        "The attention weights and the IG scores are equal.",
-                        "The tokens' scores add up to f(x) - f(x'), the change of the output from the baseline "
-                        "to the text (up to the error of the sum over m steps).",
-                        "Every token of the vocabulary gets a score."],
-            "answer": 2,
-            "explanation": "That is what makes IG scores a division of a real quantity; attention weights only say "
-                           "where one layer looked.",
-        },
-        {
-            "question": "Training on short texts is slow because most positions of each batch are padding. What "
-                        "helps most?",
-            "options": ["Padding every text to 512 tokens, so that all batches have the same shape.",
-                        "A smaller learning rate.",
-                        "More epochs.",
-                        "Length bucketing: batch texts of similar length (in random order), and set `max_length` "
-                        "from the data."],
-            "answer": 3,
-            "explanation": "Padding costs as much compute as real tokens; bucketing removes most of it, and "
-                           "attention's cost grows with the square of the length.",
-        },
-    ],
-}
+FIELDS = ("id", "question", "options", "answer", "explanation")
+"""The fields of a question, all required, no others."""
+
+_FILE_NAME = re.compile(r"(\d{2})\.json")
+
+
+def parse_quiz(text: str, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """The chapter and the questions of one quiz file's ``text``; ``name`` (the file's name, ``"01.json"``) is
+    used in the error messages. Raises ``ValueError`` naming the question and the field that is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{name} is not valid JSON: {err}") from err
+    if not isinstance(data, dict) or set(data) != {"chapter", "questions"}:
+        raise ValueError(f'{name} must hold one object with the keys "chapter" and "questions".')
+    chapter, qs = data["chapter"], data["questions"]
+    if chapter != name.split(".")[0]:
+        raise ValueError(f'{name} says "chapter": {chapter!r}; a file holds the quiz of the chapter it is named '
+                         "after.")
+    if not isinstance(qs, list) or not qs:
+        raise ValueError(f'{name}: "questions" must be a non-empty list.')
+    for i, q in enumerate(qs):
+        _check_question(q, f"{name}, question {i + 1}", chapter)
+    ids = [q["id"] for q in qs]
+    repeated = sorted({x for x in ids if ids.count(x) > 1})
+    if repeated:
+        raise ValueError(f"{name}: question ids must be unique; repeated: {', '.join(repeated)}.")
+    return chapter, qs
+
+
+def _check_question(q: Any, where: str, chapter: str) -> None:
+    """Raise ``ValueError`` if ``q`` is not a well-formed question of ``chapter`` (``where`` names it)."""
+    if not isinstance(q, dict) or set(q) != set(FIELDS):
+        got = sorted(q) if isinstance(q, dict) else type(q).__name__
+        raise ValueError(f"{where}: a question has exactly the fields {', '.join(FIELDS)}; this one has {got}.")
+    if not re.fullmatch(rf"{chapter}-[a-z0-9]+(-[a-z0-9]+)*", str(q["id"])):
+        raise ValueError(f'{where}: the id {q["id"]!r} should be the chapter and a few lower-case words joined by '
+                         f'hyphens, like "{chapter}-why-macro-f1".')
+    where = f"{where} ({q['id']})"
+    for field in ("question", "explanation"):
+        if not isinstance(q[field], str) or not q[field].strip():
+            raise ValueError(f'{where}: "{field}" must be a non-empty string.')
+    options = q["options"]
+    if (not isinstance(options, list) or len(options) < 2
+            or not all(isinstance(o, str) and o.strip() for o in options) or len(set(options)) != len(options)):
+        raise ValueError(f'{where}: "options" must be a list of at least two distinct, non-empty strings.')
+    answer = q["answer"]
+    if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(options):
+        raise ValueError(f'{where}: "answer" must be the index (0 to {len(options) - 1}) of the one correct option, '
+                         f"not {answer!r}.")
+
+
+def load_quizzes(folder: Any = None) -> dict[str, list[dict[str, Any]]]:
+    """Every quiz in ``folder`` (a path or an importlib.resources folder; default: the installed
+    ``helpers/quizzes``), as chapter -> questions, in chapter order. Files other than ``NN.json`` are ignored."""
+    if folder is None:
+        folder = resources.files("helpers") / "quizzes"
+    quizzes = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if _FILE_NAME.fullmatch(entry.name):
+            chapter, qs = parse_quiz(entry.read_text(encoding="utf-8"), entry.name)
+            quizzes[chapter] = qs
+    if not quizzes:
+        raise FileNotFoundError(f"no quiz files (NN.json) in {folder}; reinstall the package (they are its data).")
+    return quizzes
+
+
+QUIZZES: dict[str, list[dict[str, Any]]] = load_quizzes()
 
 
 def questions(chapter: str) -> list[dict[str, Any]]:

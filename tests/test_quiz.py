@@ -1,9 +1,15 @@
-"""helpers.quiz: well-formed questions, a static HTML version holding every question and answer, a widget whose
-Check buttons grade right and wrong answers, and the choice between the two (widgets only for a live kernel, so
-the built website never gets a widget that would need JavaScript from a CDN)."""
+"""helpers.quiz: the quiz files (one per chapter, valid, matching the notebooks, loadable from an installed
+package), well-formed questions, a static HTML version holding every question and answer, a widget whose Check
+buttons grade right and wrong answers, and the choice between the two (widgets only for a live kernel, so the built
+website never gets a widget that would need JavaScript from a CDN)."""
 
+import copy
 import html
+import json
 import re
+import sys
+import zipfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +17,89 @@ import pytest
 import helpers.quiz as quiz
 
 CHAPTERS = sorted(quiz.QUIZZES)
+ROOT = Path(__file__).resolve().parent.parent
+QUIZ_DIR = ROOT / "helpers" / "quizzes"
+
+
+# ---------------------------------------------------------------------------------------------- the data files
+
+def test_one_quiz_file_per_chapter_notebook():
+    notebooks = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(p.stem for p in QUIZ_DIR.glob("*.json")) == [p.name[:2] for p in notebooks] == CHAPTERS
+    for path in notebooks:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert re.findall(r"quiz\.show\(([^)]*)\)", code) == [f'"{path.name[:2]}"'], f"{path.name} shows its quiz"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_quiz_file_is_valid_and_is_what_the_module_loaded(chapter):
+    path = QUIZ_DIR / f"{chapter}.json"
+    assert quiz.parse_quiz(path.read_text(encoding="utf-8"), path.name) == (chapter, quiz.questions(chapter))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert set(data) == {"chapter", "questions"} and data["chapter"] == chapter
+
+
+def test_question_ids_are_unique_in_the_book():
+    ids = [q["id"] for qs in quiz.QUIZZES.values() for q in qs]
+    assert len(ids) == len(set(ids))
+    assert all(q["id"].startswith(f"{chapter}-") for chapter, qs in quiz.QUIZZES.items() for q in qs)
+
+
+def test_quizzes_load_from_a_zipped_package(tmp_path):
+    """importlib.resources folders need not be on disk: the loader reads any Traversable, e.g. inside a zip."""
+    archive = tmp_path / "helpers.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in QUIZ_DIR.glob("*.json"):
+            z.write(path, f"helpers/quizzes/{path.name}")
+        z.writestr("helpers/quizzes/README.txt", "not a quiz")
+    assert quiz.load_quizzes(zipfile.Path(archive, "helpers/quizzes/")) == quiz.QUIZZES
+    assert quiz.load_quizzes() == quiz.QUIZZES  # the default: the package's own folder, via importlib.resources
+
+
+def test_the_package_data_installs_the_quiz_files():
+    tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else pytest.importorskip("tomli")
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert {"helpers.exercises", "helpers.quizzes"} <= set(setup["packages"])
+    assert "*.json" in setup["package-data"]["helpers.quizzes"]
+
+
+def broken(edit):
+    """The text of quiz file 01.json after ``edit(data)``."""
+    data = copy.deepcopy(json.loads((QUIZ_DIR / "01.json").read_text(encoding="utf-8")))
+    edit(data)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(chapter="02"), "the quiz of the chapter it is named after"),
+    (lambda d: d.update(extra=1), 'keys "chapter" and "questions"'),
+    (lambda d: d.update(questions=[]), "non-empty list"),
+    (lambda d: d["questions"][1].pop("explanation"), "question 2: a question has exactly the fields"),
+    (lambda d: d["questions"][1].update(hint="x"), "question 2: a question has exactly the fields"),
+    (lambda d: d["questions"][0].update(id="why macro F1"), "the id 'why macro F1' should be"),
+    (lambda d: d["questions"][0].update(id="02-why-macro-f1"), "should be the chapter"),
+    (lambda d: d["questions"][2].update(question=" "), 'question 3 (01-smallest-idf): "question" must be'),
+    (lambda d: d["questions"][0].update(options=["a", "a", "b"]), '"options" must be a list'),
+    (lambda d: d["questions"][0].update(answer=4), '"answer" must be the index (0 to 3)'),
+    (lambda d: d["questions"][0].update(answer=[0, 1]), "of the one correct option"),
+    (lambda d: d["questions"][0].update(answer=True), "of the one correct option"),
+    (lambda d: d["questions"][1].update(id=d["questions"][0]["id"]), "ids must be unique"),
+])
+def test_a_broken_quiz_file_names_the_question_and_the_field(edit, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        quiz.parse_quiz(broken(edit), "01.json")
+    assert str(err.value).startswith("01.json")
+
+
+def test_a_file_that_is_not_json_or_no_quiz_at_all_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="01.json is not valid JSON"):
+        quiz.parse_quiz('{"chapter": "01",', "01.json")
+    with pytest.raises(FileNotFoundError, match="no quiz files"):
+        quiz.load_quizzes(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------- loading and rendering
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -18,7 +107,7 @@ def test_questions_are_well_formed(chapter):
     qs = quiz.questions(chapter)
     assert 4 <= len(qs) <= 6
     for q in qs:
-        assert set(q) == {"question", "options", "answer", "explanation"}
+        assert set(q) == {"id", "question", "options", "answer", "explanation"}
         assert q["question"].strip() and q["explanation"].strip()
         assert len(q["options"]) >= 3 and len(set(q["options"])) == len(q["options"]), "distinct options"
         assert all(isinstance(o, str) and o.strip() for o in q["options"])
