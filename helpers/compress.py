@@ -177,27 +177,35 @@ def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list
     similar length, fp32. ``device``: where to train (default :func:`helpers.env.detect_device`); the student
     is moved there in place, the teacher is run there once in inference mode and then put back where it was.
     """
-    from tqdm.auto import tqdm
-
-    from .training import LengthBucketSampler, make_optimizer, make_scheduler
-
     if len(train_texts) != len(train_labels) or not train_texts:
         raise ValueError(f"Need as many labels as texts, and at least one: {len(train_texts)} texts, "
                          f"{len(train_labels)} labels.")
     start = time.perf_counter()
     device = training_device(device)
-    student.to(device)
-    ids, lengths = encode_texts(tokenizer, train_texts, max_length)
     teacher_home = model_device(teacher)
     try:
-        teacher_logits = logits_on_device(teacher, ids, lengths, device=device)
+        rows = _distill_loop(student, teacher, tokenizer, train_texts, train_labels, eval_texts, eval_labels, epochs,
+                             batch_size, lr, max_length, temperature, alpha, seed, progress, device)
     finally:
         if model_device(teacher) != teacher_home:
-            teacher.to(teacher_home)
+            teacher.to(teacher_home)  # the teacher goes back where the caller keeps it
+    return DistillResult(model=student, history=pd.DataFrame(rows), seconds=time.perf_counter() - start)
+
+
+def _distill_loop(student, teacher, tokenizer, train_texts, train_labels, eval_texts, eval_labels, epochs, batch_size,
+                  lr, max_length, temperature, alpha, seed, progress, device) -> list[dict]:
+    """The body of :func:`distill`: teacher logits once, then the student's epochs; one history row per epoch."""
+    from tqdm.auto import tqdm
+
+    from .training import LengthBucketSampler, make_optimizer, make_scheduler
+
+    student.to(device)
+    ids, lengths = encode_texts(tokenizer, train_texts, max_length)
+    teacher_logits = logits_on_device(teacher, ids, lengths, device=device)
     labels = torch.tensor([int(y) for y in train_labels], device=device)
+    host_lengths = lengths.numpy()  # the batches' widths are read on the host: no device synchronisation
     ids, lengths = ids.to(device), lengths.to(device)
     torch.manual_seed(seed)
-    host_lengths = lengths.cpu().numpy()
     sampler = LengthBucketSampler(host_lengths, batch_size, seed=seed)
     total = epochs * len(sampler)
     optimizer = make_optimizer(student, lr, 0.01, device)
@@ -226,4 +234,4 @@ def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list
             row.update({f"eval_{k}": v for k, v in accuracy_and_f1(eval_labels, preds).items()})
         rows.append(row)
     student.eval()
-    return DistillResult(model=student, history=pd.DataFrame(rows), seconds=time.perf_counter() - start)
+    return rows
