@@ -5,8 +5,8 @@ Each chapter's checkers are tested in tests/test_exercises_chN.py; this module t
 """
 
 import ast
+import inspect
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -16,17 +16,27 @@ import helpers.exercises as exercises
 from helpers.exercises import guards
 
 ROOT = Path(__file__).resolve().parent.parent
-CALL = re.compile(r"""check\.exercise\(\s*["']([^"']+)["']""")
+
+
+def exercise_calls(path: Path) -> list[tuple[str, list[str]]]:
+    """The ``check.exercise(...)`` calls of a notebook's code cells: (exercise id, keyword names), in order."""
+    calls = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "exercise"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "check"):
+                calls.append((node.args[0].value, [k.arg for k in node.keywords]))
+    return calls
 
 
 def notebook_calls() -> dict[str, list[str]]:
     """Chapter number ("1") -> the exercise ids its book notebook passes to check.exercise, in order."""
-    calls = {}
-    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-        calls[str(int(path.name[:2]))] = CALL.findall(code)
-    return calls
+    return {str(int(path.name[:2])): [i for i, _ in exercise_calls(path)]
+            for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))}
 
 
 def test_registry_lists_one_checker_per_exercise():
@@ -44,6 +54,16 @@ def test_every_exercise_a_notebook_calls_is_registered_and_every_checker_is_call
     assert len(called) == len(set(called)), "each exercise is checked once"
     for chapter, ids in calls.items():
         assert all(i.split(".")[0] == chapter for i in ids), f"chapter {chapter} checks another chapter's exercise"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_notebooks_pass_each_checker_the_chapter_objects_it_takes(path):
+    """What check.exercise would raise as a TypeError when the cell runs, found without running the chapter."""
+    for exercise_id, keywords in exercise_calls(path):
+        params = inspect.signature(exercises.EXERCISES[exercise_id]).parameters
+        assert set(keywords) <= set(params) - {"answer", "exercise_id"}, exercise_id
+        needed = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY and p.default is p.empty}
+        assert needed <= set(keywords), f"{exercise_id} needs {needed - set(keywords)}"
 
 
 @pytest.mark.parametrize("exercise_id", list(exercises.EXERCISES))
