@@ -153,6 +153,47 @@ T4_COSTS["02_attention"] = ChapterCost(work=(
 ), cpu_minutes=2.0)
 
 
+# Chapter 4 (sizes in its SIZES cell, full profile): three ways on 8,000 SST-2 sentences for 3 epochs at batch 32;
+# the plain loop's random batches pad to about 50 tokens, the Trainer's length groups to about 30, helpers.train's
+# buckets to about 25. CPU: loading bert-base five times, SST-2, the tokenising and padding measurements.
+T4_COSTS["04_fine_tuning"] = ChapterCost(work=(
+    Work("plain loop, random batches", examples=8000, tokens=50, passes=3),
+    Work("Trainer, batches grouped by length", examples=8000, tokens=30, passes=3),
+    Work("helpers.train, length buckets", examples=8000, tokens=25, passes=3),
+    Work("validation after every epoch, three ways", examples=872, tokens=25, passes=9, train=False),
+    Work("test predictions: three ways, saved and reloaded", examples=872, tokens=25, passes=5, train=False),
+    Work("overfitting run, 1,000 sentences", examples=1000, tokens=25, passes=8),
+), cpu_minutes=2.0)
+
+# Chapter 5 (full profile): bert-base on 8,000 SST-2 sentences, 2 epochs, 3 seeds (helpers.train's GPU batch for
+# 8,000 texts is 128); the imbalance arms on 5,000 texts (twice) and 9,000 oversampled ones; AG News topics on 6,000
+# texts of about 50 tokens at batch 16. CPU: TF-IDF baselines (all of SST-2 once), AG News, loading bert-base 7 times.
+T4_COSTS["05_evaluation"] = ChapterCost(work=(
+    Work("sentiment: 3 seeds x 8,000 sentences x 2 epochs", examples=8000, tokens=25, passes=6, batch=128),
+    Work("imbalance: no correction and class weights", examples=5000, tokens=25, passes=4, batch=64),
+    Work("imbalance: random oversampling", examples=9000, tokens=25, passes=2, batch=128),
+    Work("topics: AG News, 6,000 texts x 2 epochs", examples=6000, tokens=50, passes=2, batch=16),
+    Work("predictions: validation and test, every model", examples=872, tokens=25, passes=12, train=False),
+    Work("predictions: AG News test", examples=7600, tokens=50, train=False),
+), cpu_minutes=2.0)
+
+# Chapter 6 (full profile): bert-base, 2,000 SST-2 sentences in batches of 8 (5 learning rates x 2 passes; 3
+# overfitting runs on 500 x 6 epochs; a learning curve of 3 runs with about as many steps as one 2-pass run; 2
+# distilled students x 4 passes, counted as if they had all 12 layers); 800 IMDB reviews at 512 tokens x 2 passes,
+# then 500 test reviews read 4 ways (about 4.5 inputs of 512 each). The BiLSTM (20,000 sentences) is too small to
+# count. CPU: int8 accuracy and latency on CPU copies, TF-IDF up to all of SST-2, IMDB, tokenising SST-2.
+T4_COSTS["06_faq"] = ChapterCost(work=(
+    Work("learning-rate sweep: 5 rates", examples=2000, tokens=25, passes=10, batch=8),
+    Work("overfitting: 3 runs", examples=500, tokens=25, passes=18, batch=8),
+    Work("learning curve: 3 smaller sets", examples=2000, tokens=25, passes=6, batch=8),
+    Work("distillation: 2 students", examples=2000, tokens=25, passes=8, batch=8),
+    Work("long texts: IMDB at 512 tokens", examples=800, tokens=512, passes=2, batch=16),
+    Work("long texts: 4 ways to read the test reviews", examples=500, tokens=512, passes=4.5, train=False),
+    Work("integrated gradients: 3 texts x 64 steps, and the step check", examples=280, tokens=25, batch=16),
+    Work("predictions: validation during training, test, timing", examples=872, tokens=25, passes=40, train=False),
+), cpu_minutes=4.0)
+
+
 def t4_estimate(chapter: str) -> str:
     """The line a chapter's first cells print: its estimated time on a free Colab T4, labelled as an estimate."""
     cost = T4_COSTS[chapter]
