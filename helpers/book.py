@@ -152,6 +152,26 @@ T4_COSTS["02_attention"] = ChapterCost(work=(
     Work("attention of the fine-tuned copy", examples=48, tokens=25, train=False),
 ), cpu_minutes=2.0)
 
+# Chapter 3 (sizes in its SIZES cell): bert-base-uncased's encoder with new heads. train_pretraining and train_heads
+# run in fp32 (no autocast), counted at 3x the tokens since a T4's fp32 rate is about a third of its fp16 rate.
+# Head training works on cached vectors: 128 masked positions per step through the 768 x 30,522 output, about 36
+# bert-base token-equivalents of FLOPs. The tiny BERT (4 layers, hidden 256) has about 4% of bert-base's FLOPs per
+# token; its steps are counted with bert-base's per-step overhead, an upper bound. SST-2 sentences pad to about 25
+# tokens when bucketed, to about 50 in the continued MLM's random batches (which also draw 64-token plot summaries).
+# CPU: tokenising and masking all 67,349 SST-2 training sentences (twice), loading bert-base three times.
+T4_COSTS["03_pretraining"] = ChapterCost(work=(
+    Work("encoder outputs for the new heads: 7,948 training and 1,619 held-out texts", examples=9567, tokens=50,
+         train=False),
+    Work("training the new heads: 1,500 steps on cached vectors (fp32)", examples=1500, tokens=3 * 36, batch=1),
+    Work("continued MLM: 1,000 steps of 16 texts (fp32)", examples=16000, tokens=3 * 50, batch=16),
+    Work("held-out MLM scores after continued MLM", examples=1619, tokens=50, train=False),
+    Work("six fine-tunes: 2 encoders x 3 seeds, 2,000 sentences, 3 epochs", examples=6 * 2000, tokens=25, passes=3,
+         batch=16),
+    Work("their test predictions: 6 x 872 sentences", examples=6 * 872, tokens=25, train=False),
+    Work("tiny BERT pretraining: 5,000 steps of 32 (fp32)", examples=5000 * 32, tokens=3 * 0.04 * 60, batch=32),
+    Work("tiny BERT fine-tunes: 2 x 3 seeds", examples=6 * 2000, tokens=0.04 * 25, passes=3, batch=16),
+), cpu_minutes=2.0)
+
 
 # Chapter 4 (sizes in its SIZES cell, full profile): three ways on 8,000 SST-2 sentences for 3 epochs at batch 32;
 # the plain loop's random batches pad to about 50 tokens, the Trainer's length groups to about 30, helpers.train's
