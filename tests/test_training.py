@@ -262,3 +262,148 @@ def test_warnings_are_not_raised_in_a_normal_run(tokenizer):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, **quiet())
+
+
+# --- the GPU precision paths, run on the CPU: fp16 autocast with a loss scaler, bf16 autocast ---------------------
+
+FILLERS = ["the film", "this movie", "the story", "the cast", "our evening", "the ending", "the script", "that show"]
+
+
+def toy_task(words, seed):
+    """A trivially separable task: class 1 when the text says 'great', class 0 when it says 'awful'."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(len(words) * 4):
+        label = i % 2
+        texts.append(f"{words[rng.integers(len(words))]} was {'great' if label else 'awful'}")
+        labels.append(label)
+    return texts, labels
+
+
+class CountingScaler(torch.amp.GradScaler):
+    """The real GradScaler, remembering that it was made (and for which device)."""
+
+    made: list = []
+
+    def __init__(self, device="cuda", *args, **kwargs):
+        super().__init__(device, *args, **kwargs)
+        CountingScaler.made.append(device)
+
+
+@pytest.mark.parametrize("precision, dtype", [("fp16", torch.float16), ("bf16", torch.bfloat16),
+                                              ("auto", torch.float32)])
+def test_precision_paths_learn_a_toy_task_on_the_cpu(tokenizer, monkeypatch, precision, dtype):
+    monkeypatch.setattr(torch.amp, "GradScaler", CountingScaler)
+    CountingScaler.made = []
+    model = tiny_model(dropout=0.0)
+    seen = []
+    model.classifier.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    result = train(model, toy_task(FILLERS[:6], 0), toy_task(FILLERS[6:], 1), tokenizer=tokenizer, epochs=10,
+                   batch_size=4, lr=3e-3, precision=precision, **quiet())
+    assert result.config["precision"] == ("fp32" if precision == "auto" else precision)  # auto: fp32 on a CPU
+    assert set(seen) == {dtype}, "the forward ran in another precision than asked"
+    assert CountingScaler.made == (["cpu"] if precision == "fp16" else [])  # loss scaling for fp16 only
+    assert result.history["eval_accuracy"].iloc[-1] >= 0.95, result.history  # held-out fillers
+    assert result.history["train_loss"].iloc[-1] < 0.4 < result.history["train_loss"].iloc[0]  # it learned (ln 2 = 0.69)
+    assert np.isfinite(result.steps["loss"]).all()
+
+
+def test_fp16_skipped_step_leaves_weights_and_schedule_alone():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2)
+    optimizer = train_module.make_optimizer(model, 1e-2, 0.0, torch.device("cpu"))
+    scheduler = train_module.make_scheduler(optimizer, total_steps=10, warmup_ratio=0.0)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10)
+    x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+
+    def backward():
+        with torch.autocast("cpu", dtype=torch.float16):
+            loss = torch.nn.functional.cross_entropy(model(x).float(), y)
+        scaler.scale(loss).backward()
+
+    before = weights_of(model)
+    backward()
+    model.weight.grad[0, 0] = float("inf")  # what an fp16 overflow leaves behind
+    assert train_module.optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm=1.0) is False
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # no update
+    assert scheduler.last_epoch == 0 and scheduler.get_last_lr()[0] == pytest.approx(1e-2)  # schedule did not move
+    assert scaler.get_scale() == 2.0 ** 9 and model.weight.grad is None  # scale halved, gradients cleared
+    backward()
+    assert train_module.optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm=1.0) is True
+    assert not torch.equal(before["weight"], model.weight) and scheduler.last_epoch == 1
+
+
+def big_first_scale(monkeypatch, scale=2.0 ** 24):
+    """Start the loss scale so high that the first fp16 steps overflow and are skipped, as happens on a GPU."""
+    real = torch.amp.GradScaler
+
+    def scaler(device="cuda", *args, **kwargs):
+        return real(device, init_scale=scale)
+
+    monkeypatch.setattr(torch.amp, "GradScaler", scaler)
+
+
+def test_fp16_run_with_skipped_steps_still_learns(tokenizer, monkeypatch):
+    big_first_scale(monkeypatch)
+    result = train(tiny_model(dropout=0.0), toy_task(FILLERS[:6], 0), toy_task(FILLERS[6:], 1), tokenizer=tokenizer,
+                   epochs=10, batch_size=4, lr=3e-3, precision="fp16", warmup_ratio=0.2, **quiet())
+    skipped = result.config["skipped_steps"]
+    assert skipped >= 1 and any("skipped" in n for n in result.notes)
+    # a linear warm-up and decay never gives two consecutive steps the same rate, unless the schedule waited:
+    # after every skipped step (but the last step) the next step repeats its rate
+    lrs = result.steps["lr"].tolist()
+    repeats = sum(a == b for a, b in zip(lrs, lrs[1:]))
+    assert skipped - 1 <= repeats <= skipped
+    assert result.history["eval_accuracy"].iloc[-1] >= 0.95
+
+
+def test_fp16_resume_is_bitwise_identical(tokenizer, tmp_path, monkeypatch):
+    big_first_scale(monkeypatch)  # the scaler's state (scale, skipped steps) must survive the interruption too
+    settings = dict(tokenizer=tokenizer, epochs=2, batch_size=4, lr=2e-3, precision="fp16", **quiet())
+    full = train(tiny_model(), (TEXTS, LABELS), EVAL, **settings)
+
+    class Interrupted(Exception):
+        pass
+
+    def crash_at_step_9(step):
+        if step == 9:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(tiny_model(), (TEXTS, LABELS), EVAL, checkpoint_dir=tmp_path, checkpoint_every=4,
+              on_step=crash_at_step_9, **settings)
+    assert load_checkpoint(tmp_path)["loop"]["step"] == 8
+    resumed = train(tiny_model(seed=5), (TEXTS, LABELS), EVAL, checkpoint_dir=tmp_path, resume=True, **settings)
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert full.steps.equals(resumed.steps) and full.config["skipped_steps"] == resumed.config["skipped_steps"] >= 1
+
+
+# --- the default learning rate: a published or measured rate at batch 32, a square root, a cap ---------------------
+
+def model_with_hidden(hidden):
+    return BertForSequenceClassification(BertConfig(vocab_size=100, hidden_size=hidden, num_hidden_layers=1,
+                                                    num_attention_heads=2, intermediate_size=2 * hidden))
+
+
+@pytest.mark.parametrize("hidden, expected", [
+    (384, {8: 5e-5, 32: 1e-4, 128: 2e-4, 256: 2e-4, 1024: 2e-4}),  # MiniLM: capped at the measured 2e-4
+    (768, {8: 1.5e-5, 32: 3e-5, 128: 5e-5, 256: 5e-5, 1024: 5e-5}),  # BERT-base: Devlin et al.'s range
+    (1024, {8: 1.5e-5, 32: 3e-5, 128: 5e-5, 256: 5e-5, 1024: 5e-5}),  # larger: the same rule
+])
+def test_default_lr_rule_and_caps(hidden, expected):
+    model = model_with_hidden(hidden)
+    got = {batch: train_module.default_lr(model, batch) for batch in expected}
+    assert got == pytest.approx(expected)
+    cap = 2e-4 if hidden < 768 else 5e-5
+    rates = [train_module.default_lr(model, b) for b in range(1, 4097)]
+    assert max(rates) <= cap and all(a <= b for a, b in zip(rates, rates[1:]))  # never above the cap, never down
+    if hidden >= 768:
+        assert 2e-5 <= train_module.default_lr(model, 32) <= 5e-5  # inside the published range at batch 32
+        assert train_module.default_lr(model, 16) >= 2e-5  # ... and at batch 16, Devlin et al.'s other size
+
+
+def test_the_rate_used_is_recorded(tokenizer):
+    result = train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, **quiet())
+    assert result.config["lr"] == pytest.approx(train_module.default_lr(result.model, 8)) == pytest.approx(5e-5)
+    assert result.steps["lr"].max() == pytest.approx(5e-5)
