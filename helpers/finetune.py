@@ -6,6 +6,9 @@
   batches, length-bucketed batches or a fixed width;
 * :func:`adamw_step_seconds` - the time of one AdamW step, fused or not;
 * :class:`stopwatch` - wall time of a block of code.
+
+Devices follow the book's rule (:mod:`helpers.evaluate`): :func:`adamw_step_seconds` times a copy of the model
+where the model is, or on ``device`` when one is given (only the copy moves).
 """
 
 from __future__ import annotations
@@ -90,15 +93,18 @@ def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]], w
 
 
 def adamw_step_seconds(model, *, fused: bool, steps: int = 3, lr: float = 1e-4, seed: int = 0,
-                       return_model: bool = False):
+                       return_model: bool = False, device: str | torch.device | None = None):
     """Seconds per ``AdamW.step()`` on a copy of ``model`` (random gradients), with or without the fused kernel.
 
     The first step (which allocates the optimiser's state) is not timed. With ``return_model=True`` the
     stepped copy is returned too: fused and unfused AdamW give the same weights to rounding error.
+    ``device``: where to time the copy (``None``: where the model is); the model itself never moves.
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}.")
     work = copy.deepcopy(model)
+    if device is not None:
+        work.to(device)
     params = [p for p in work.parameters() if p.requires_grad]
     gen = torch.Generator().manual_seed(seed)
     for p in params:

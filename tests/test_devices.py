@@ -356,3 +356,13 @@ def test_cpu_copy_and_cpu_latency_never_move_the_callers_model(tokenizer, monkey
     assert moved == [], "the caller's model was moved"
     with pytest.raises(TypeError, match="nn.Module"):
         compress.cpu_copy("bert")
+
+
+def test_a_torch_device_object_works_as_well_as_a_string(tokenizer):
+    spy = DeviceSpy()
+    model = spy.watch(tiny_bert_classifier(num_labels=2))
+    assert evaluate.predict(model, tokenizer, TEXTS, device=torch.device("cpu")).probs.shape == (len(TEXTS), 2)
+    run_on_meta(lambda: training.train(model, (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=4,
+                                       progress=False, device=torch.device("meta")))
+    assert {p.device.type for p in model.parameters()} == {"meta"}
+    assert {d for _, ds in spy.seen for d in ds} == {"cpu", "meta"}  # first the prediction, then the training

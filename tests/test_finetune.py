@@ -95,6 +95,13 @@ def test_adamw_step_seconds_fused_equals_unfused():
         ft.adamw_step_seconds(model, fused=True, steps=0)
 
 
+def test_adamw_step_seconds_times_a_copy_on_the_device_given():
+    model = torch.nn.Linear(4, 2)
+    seconds, work = ft.adamw_step_seconds(model, fused=False, steps=1, return_model=True, device="meta")
+    assert seconds >= 0 and {p.device.type for p in work.parameters()} == {"meta"}
+    assert {p.device.type for p in model.parameters()} == {"cpu"}  # only the copy moved
+
+
 def test_stopwatch():
     import time
 
