@@ -158,7 +158,8 @@ T4_COSTS["02_attention"] = ChapterCost(work=(
 # bert-base token-equivalents of FLOPs. The tiny BERT (4 layers, hidden 256) has about 4% of bert-base's FLOPs per
 # token; its steps are counted with bert-base's per-step overhead, an upper bound. SST-2 sentences pad to about 25
 # tokens when bucketed, to about 50 in the continued MLM's random batches (which also draw 64-token plot summaries).
-# CPU: tokenising and masking all 67,349 SST-2 training sentences (twice), loading bert-base three times.
+# CPU: tokenising and masking all 67,349 SST-2 training sentences (twice; 23 s measured on the shared 2-core
+# machine with 67,349 ten-word stand-in sentences), loading SST-2 twice and bert-base three times.
 T4_COSTS["03_pretraining"] = ChapterCost(work=(
     Work("encoder outputs for the new heads: 7,948 training and 1,619 held-out texts", examples=9567, tokens=50,
          train=False),
