@@ -5,7 +5,7 @@
     other difference is the Colab badge, which points at the student version). So the filled student notebooks are
     the chapters, which CI executes (nbval runs every chapter, and the book build runs them again): a student who
     solves the exercises runs code that CI has run. The stubs themselves are executed by nothing; instead
-    tests/test_check.py checks that every checker answers a stub (None, or a function raising
+    tests/test_exercises_ch*.py checks that every checker answers a stub (None, or a function raising
     NotImplementedError) with a message rather than an exception.
 (c) The stubs hold no solution code: a comment, ``name = None`` lines, and function headers raising
     NotImplementedError.
