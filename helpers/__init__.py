@@ -16,7 +16,8 @@ One module per concern, in the order the chapters use them:
 * :mod:`helpers.imbalance` - imbalance on purpose, class weights, oversampling, threshold moving;
 * :mod:`helpers.long_text`, :mod:`helpers.compress`, :mod:`helpers.explain`, :mod:`helpers.rnn` - chapter 6's
   experiments: long documents, quantisation and distillation, integrated gradients, a BiLSTM baseline;
-* :mod:`helpers.check`, :mod:`helpers.quiz` - the exercises' checks and the end-of-chapter quizzes;
+* :mod:`helpers.check`, :mod:`helpers.quiz` - the exercises' checks (one module per chapter in
+  :mod:`helpers.exercises`) and the end-of-chapter quizzes (one data file per chapter in ``helpers/quizzes``);
 * :mod:`helpers.book` - notebook plumbing: measured numbers for the prose, a helper's source, the chapter's
   clock and its estimated cost on a Colab T4.
 
