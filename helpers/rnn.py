@@ -8,8 +8,7 @@ plain training loop (Adam, shuffled mini-batches, evaluation after every epoch, 
 Devices follow the book's rule (:mod:`helpers.evaluate`): :func:`train_rnn` runs on ``device`` or, by default,
 :func:`helpers.env.detect_device` (the GPU when there is one), and moves the model there in place;
 :func:`predict_rnn` runs where the model is unless given a ``device``. The data may live anywhere: each batch is
-copied to the device. Logits and histories come back on the CPU. (An LSTM gains less from a GPU than a
-Transformer, since its tokens are read one after another, but the large BiLSTM run of chapter 6 still does.)
+copied to the device. Logits and histories come back on the CPU.
 """
 
 from __future__ import annotations
