@@ -241,9 +241,10 @@ def default_lr(model, effective_batch: int) -> float:
       BERT-base 1.4e-4 at batch 256, a known way to make it diverge.)
     * **Small encoders** (``hidden_size < 768``, MiniLM): 1e-4 at batch 32, capped at 2e-4, reached at
       batch 128: 5e-5 at batch 8, 1e-4 at 32, 2e-4 at 128, 256 and 1024. The cap is what was measured to
-      work (``FACTS``, section 3: all-MiniLM-L6-v2 on Rotten Tomatoes on an H100, bf16, 3 epochs: 2e-4 gave
+      work in one-seed runs on an H100 while this book was written (the project's reference notes; not yet
+      repeated in ``benchmarks/results``): all-MiniLM-L6-v2 on Rotten Tomatoes, bf16, 3 epochs, 2e-4 gave
       0.837 test accuracy at batch 128 and 0.838 at batch 256, while at batch 512 the larger rates fell,
-      0.831 with 4e-4 and 0.819 with 8e-4).
+      0.831 with 4e-4 and 0.819 with 8e-4.
 
     Below batch 32 the rate shrinks with the same square root (noisier gradients, smaller steps). The rate
     used is recorded in ``TrainResult.config["lr"]`` and in every checkpoint.
