@@ -11,6 +11,7 @@ import torch
 
 import helpers
 import helpers.attention as attn
+import helpers.attention_views as views
 
 SENTENCES = ["The movie was not bad at all.", "Awful, boring and far too long; I walked out."]
 
@@ -158,14 +159,14 @@ def test_bertviz_views_need_no_network(model, tokenizer):
 def test_long_inputs_are_limited(model, tokenizer, capsys):
     pytest.importorskip("bertviz")
     att = attn.get_attentions(model, tokenizer, "word " * 100)  # 102 tokens
-    layers, heads = attn._limit_for_length(102, 6, 12, 60_000)
+    layers, heads = views._limit_for_length(102, 6, 12, 60_000)
     assert len(layers) * len(heads) * 102 ** 2 <= 60_000 and 5 in layers
     html = attn.model_view(att, display=False).data
     assert "Long input (102 tokens)" in capsys.readouterr().out
     params = re.search(r'"include_layers": (\[[^\]]*\]), "include_heads": (\[[^\]]*\])', html)
     assert params and eval(params.group(1)) == layers and eval(params.group(2)) == heads
     short = attn.get_attentions(model, tokenizer, SENTENCES[0])
-    assert attn._limit_for_length(len(short.tokens), 6, 12, 60_000) == (list(range(6)), list(range(12)))
+    assert views._limit_for_length(len(short.tokens), 6, 12, 60_000) == (list(range(6)), list(range(12)))
 
 
 def test_pattern_scores_find_the_heads_built_for_each_pattern():
@@ -199,3 +200,27 @@ def test_bytes_allocated_sees_the_three_n_by_n_matrices():
         matrix = 12 * n * n * 4  # one float32 (heads, n, n) matrix
         assert 3 * matrix <= sizes[n] <= 3 * matrix + 2 * 12 * n * 32 * 4  # scores, scaled scores, weights, output
     assert 14 < sizes[256] / sizes[64] < 16  # 4x the length, about 16x the memory
+
+
+VIEWS = ("Attentions", "get_attentions", "attention_implementation", "encode_one", "plot_attention_heatmap",
+         "plot_attention_grid", "offline_bertviz_html", "head_view", "model_view", "attention_explorer",
+         "pattern_masks", "pattern_scores", "PATTERNS", "VENDOR_DIR")
+
+
+def test_views_live_in_attention_views_and_stay_reachable_from_attention():
+    """attention.py holds the maths only; the views are attention_views', re-exported for `attn.head_view(...)`."""
+    import ast
+    import inspect
+
+    for name in VIEWS:
+        assert getattr(attn, name) is getattr(views, name), name
+        if callable(getattr(views, name)):
+            assert getattr(views, name).__module__ == "helpers.attention_views", name
+    tree = ast.parse(inspect.getsource(attn))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names} | {node.module.split(".")[0] for node in ast.walk(tree)
+                                             if isinstance(node, ast.ImportFrom) and node.module}
+    assert not imported & {"bertviz", "matplotlib", "ipywidgets", "IPython"}  # no view code in the maths
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert {"scaled_dot_product_attention", "multi_head_attention", "encoder", "EncoderWeights"} <= defined
+    assert not defined & set(VIEWS)
