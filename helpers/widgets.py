@@ -21,8 +21,13 @@ from .evaluate import predict
 EMPTY_MESSAGE = "Type a sentence first: there is nothing to classify."
 
 
-def live_kernel() -> bool:
-    """True inside a running Jupyter kernel (where widgets can respond); False in scripts and plain Python."""
+def in_jupyter_kernel() -> bool:
+    """True inside a running Jupyter (IPython) kernel, where a widget can be displayed; False in scripts and plain
+    Python.
+
+    A headless executor (nbclient in the book build, nbval) runs a kernel too, so this is True there; whether a
+    person is at the keyboard is a different question, answered by :func:`helpers.quiz.live_kernel`.
+    """
     try:
         from IPython import get_ipython
     except ImportError:
@@ -145,7 +150,7 @@ def prediction_box(model, tokenizer, *, examples: Sequence[str] = (), value: str
     if box.widget is None:
         print("ipywidgets is not installed, so there is no text box (pip install ipywidgets). "
               "Use box.classify(text) instead.")
-    elif not live_kernel():
+    elif not in_jupyter_kernel():
         print("No live Jupyter kernel: the text box cannot respond here. Use box.classify(text) instead.")
     else:
         return box

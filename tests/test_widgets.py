@@ -1,6 +1,7 @@
 """helpers.widgets: the prediction box builds, its handler gives helpers.predict's answer, and it degrades gracefully."""
 
 import builtins
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -75,7 +76,7 @@ def test_bad_input_type(model, tokenizer):
 
 
 def test_without_live_kernel_prints_table(model, tokenizer, capsys):
-    assert hw.live_kernel() is False  # pytest is not a Jupyter kernel
+    assert hw.in_jupyter_kernel() is False  # pytest is not a Jupyter kernel
     box = hw.prediction_box(model, tokenizer, examples=TEXTS[:2])
     out = capsys.readouterr().out
     assert "No live Jupyter kernel" in out
@@ -83,6 +84,15 @@ def test_without_live_kernel_prints_table(model, tokenizer, capsys):
     for label in table["predicted"]:
         assert label in out
     assert box.classify(TEXTS[0])["label"] == table["predicted"][0]
+
+
+@pytest.mark.parametrize("shell, inside", [(None, False), (SimpleNamespace(), False),  # plain Python, terminal IPython
+                                           (SimpleNamespace(kernel=SimpleNamespace(_allow_stdin=False)), True)])
+def test_in_jupyter_kernel_counts_any_kernel(monkeypatch, shell, inside):
+    """A headless kernel (nbclient, nbval: no stdin) still counts: the question is whether a widget can be shown,
+    not whether someone is at the keyboard (helpers.quiz.live_kernel)."""
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    assert hw.in_jupyter_kernel() is inside
 
 
 def test_without_ipywidgets(model, tokenizer, monkeypatch, capsys):
