@@ -1,24 +1,31 @@
 """A fast, safe fine-tuning loop for sequence classification: chapter 4's engine.
 
 ``train(model, train_data, eval_data)`` fine-tunes any transformers ``...ForSequenceClassification``
-model and returns a :class:`TrainResult` (the trained model and its history). Read it top to bottom:
+model and returns a :class:`TrainResult` (the trained model and its history). :func:`train` is a short
+spine that reads top to bottom in five phases; each phase is a small named part of this module:
 
-1. **Check the inputs** before anything runs: texts are strings, labels fit the head, the tokenizer
-   fits the model (:func:`check_inputs`).
-2. **Tokenise once** into tensors that live on the device for the whole run (:func:`encode`).
-3. **Batch by length** (:class:`LengthBucketSampler`): each batch holds texts of similar length, so
-   it is padded only a little; the order is still random, and every example comes once per epoch.
-4. **The step** (:func:`forward_backward`, :func:`optimizer_step`): autocast in bf16 (Ampere and newer)
-   or fp16 with loss scaling (T4, V100), fp32 on a CPU (``precision="bf16"`` or ``"fp16"`` also run on a
-   CPU when asked for: CPU autocast and ``GradScaler("cpu")``, which is how the tests check those paths
-   without a GPU); TF32 matrix products; SDPA attention; fused
-   AdamW with no weight decay on biases and LayerNorm; linear warm-up and decay; gradient clipping;
-   gradient accumulation. Losses stay on the device and are read every ``log_every`` steps, so the
-   GPU never waits for Python.
-5. **Evaluate** every epoch (and every ``eval_every`` steps), keep the best weights, stop early.
-6. **Survive**: checkpoints written atomically (:func:`save_checkpoint`), ``resume=True`` to continue
-   exactly where a run stopped, and on CUDA out-of-memory the micro-batch is halved and the
-   accumulation doubled, so the effective batch and the result stay the same.
+1. **Prepare.** Check the inputs before anything runs: texts are strings, labels fit the head, the
+   tokenizer fits the model (:func:`read_inputs`, :func:`check_inputs`, :func:`check_settings`). Choose
+   the device and precision (:func:`choose_device_and_precision`), tokenise once into tensors that live
+   on the device for the whole run (:func:`encode_splits`), batch by length (:class:`LengthBucketSampler`:
+   each batch holds texts of similar length, so it is padded only a little; the order is still random,
+   and every example comes once per epoch), and build the step (:func:`prepare_step`): fused AdamW with
+   no weight decay on biases and LayerNorm, linear warm-up and decay, SDPA attention, and autocast in
+   bf16 (Ampere and newer) or fp16 with loss scaling (T4, V100), fp32 on a CPU (``precision="bf16"`` or
+   ``"fp16"`` also run on a CPU when asked for: CPU autocast and ``GradScaler("cpu")``, which is how the
+   tests check those paths without a GPU); TF32 matrix products.
+2. **Loop.** One optimiser step per batch (:func:`run_step`: :func:`forward_backward` per micro-batch,
+   then :func:`optimizer_step`, with gradient clipping and accumulation); where the loop stands is one
+   :class:`LoopState`. Losses stay on the device and are read every ``log_every`` steps
+   (:class:`LossLog`), so the GPU never waits for Python.
+3. **Evaluate** every epoch (and every ``eval_every`` steps), keep the best weights, stop early
+   (:class:`Evaluation`).
+4. **Checkpoint** (:class:`Checkpoints`): the settings, the model, optimiser, schedule, loss scaler,
+   random generators and the :class:`LoopState`, written atomically (:func:`save_checkpoint`);
+   ``resume=True`` continues exactly where a run stopped. On CUDA out-of-memory the micro-batch is halved
+   and the accumulation doubled, so the effective batch and the result stay the same.
+5. **Finish** (:func:`finish`): notes on skipped fp16 steps and early stopping, the best weights loaded,
+   the :class:`TrainResult`.
 
 Where it runs: ``device=`` or, by default, :func:`helpers.env.detect_device` (the book's device rule, in
 :mod:`helpers.evaluate`). The learning rate, when not given, comes from :func:`default_lr`.
@@ -35,7 +42,7 @@ import os
 import random
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -212,7 +219,7 @@ def make_scheduler(optimizer, total_steps: int, warmup_ratio: float):
     return get_linear_schedule_with_warmup(optimizer, math.ceil(warmup_ratio * total_steps), total_steps)
 
 
-def default_batch_size(device: torch.device, n_train: int) -> int:
+def default_train_batch_size(device: torch.device, n_train: int) -> int:
     """32 on a CPU; on a GPU the largest power of two up to 256 that still gives 50 steps per epoch.
 
     A GPU step on short texts costs about the same at batch 32 as at 256 (it is launch-bound), so large
@@ -435,7 +442,7 @@ def plot_history(history, steps=None, *, title: str = "Fine-tuning history"):
 
 
 # ----------------------------------------------------------------------------------------------------
-# 8. train()
+# 8. The loop's parts: settings, state, the step, loss logging, evaluation, checkpoints, progress
 # ----------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -456,6 +463,393 @@ class Config:
     data: str
 
 
+@dataclass
+class Interval:
+    """What the steps since the last history row did: their losses (once read), examples and tokens."""
+
+    losses: list[float] = field(default_factory=list)
+    examples: int = 0
+    tokens: int = 0  # real tokens
+    padded: int = 0  # tokens including padding
+
+
+@dataclass
+class LoopState:
+    """Where the loop stands: exactly what a checkpoint saves (under ``"loop"``) and ``resume=True`` restores."""
+
+    grad_accum: int  # micro-batches per step (doubled when the GPU runs out of memory)
+    epoch: int = 0  # epochs finished
+    batch: int = 0  # batches of the current epoch done
+    step: int = 0  # optimiser steps done
+    history: list[dict] = field(default_factory=list)  # one row per evaluation point
+    steps: list[dict] = field(default_factory=list)  # one row per step whose loss has been read
+    best_score: float | None = None
+    best_row: dict | None = None
+    best_weights: dict | None = None  # a CPU copy, with keep_best
+    bad_evals: int = 0  # evaluations since the best one
+    stopped: bool = False  # by early stopping
+    skipped_steps: int = 0  # fp16 steps skipped by the loss scaler
+    interval: Interval = field(default_factory=Interval)
+
+    def to_checkpoint(self) -> dict:
+        """A plain dict with one key per field (the tensors are not copied)."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "interval": dict(vars(self.interval))}
+
+    @classmethod
+    def from_checkpoint(cls, saved: dict) -> "LoopState":
+        return cls(**{**saved, "interval": Interval(**saved["interval"])})
+
+    def count_step(self, lens: np.ndarray, padded: int, steps_per_epoch: int) -> bool:
+        """Count one finished step of ``len(lens)`` examples; returns whether it ended the epoch."""
+        self.step += 1
+        self.batch += 1
+        self.interval.examples += len(lens)
+        self.interval.tokens += int(lens.sum())
+        self.interval.padded += padded
+        if self.batch < steps_per_epoch:
+            return False
+        self.epoch, self.batch = self.epoch + 1, 0
+        return True
+
+
+@dataclass
+class StepParts:
+    """Everything one optimiser step uses, built once by :func:`prepare_step`."""
+
+    model: Any
+    forward_model: Any  # the model, or its torch.compile wrapper
+    data: Encoded  # the training split, on the device
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: Any  # a GradScaler for fp16, else None
+    autocast: Any
+    class_weights: torch.Tensor | None
+    max_grad_norm: float | None
+    multiple: int  # padded widths are multiples of this (8 for tensor cores)
+    width_cap: int
+    device: torch.device
+    attn_before: str | None  # "eager" when the model was switched to SDPA for the run
+
+    def padded_tokens(self, rows, lens: np.ndarray, grad_accum: int) -> int:
+        return sum(len(r) * w for r, w in micro_batches(rows, lens, grad_accum, self.multiple, self.width_cap))
+
+    def restore_attention(self) -> None:
+        if self.attn_before == "eager":
+            self.model.set_attn_implementation("eager")
+
+
+def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: torch.device, compile,
+                 class_weights) -> StepParts:
+    """Seed, move the model, switch to SDPA attention, build AdamW, the schedule, the loss scaler, autocast."""
+    weights = torch.tensor(class_weights, dtype=torch.float32, device=device) if class_weights is not None else None
+    torch.manual_seed(cfg.seed)
+    model.to(device)
+    attn_before = getattr(model.config, "_attn_implementation", None)
+    if attn_before == "eager" and hasattr(model, "set_attn_implementation"):
+        try:
+            model.set_attn_implementation("sdpa")  # same numbers, faster; switched back at the end
+        except Exception:  # noqa: BLE001 - a model without SDPA support trains with eager attention
+            attn_before = None
+    optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay, device)
+    scheduler = make_scheduler(optimizer, total_steps, cfg.warmup_ratio)
+    scaler = torch.amp.GradScaler(device.type) if cfg.precision == "fp16" else None
+    autocast = autocast_for(device, cfg.precision)
+    forward_model = model
+    if compile not in ("auto", False, None):
+        forward_model = torch.compile(model) if compile is True else torch.compile(model, mode=compile)
+    return StepParts(model, forward_model, data, optimizer, scheduler, scaler, autocast, weights, cfg.max_grad_norm,
+                     8 if device.type == "cuda" else 1,  # tensor cores like multiples of 8; a CPU does not care
+                     data.input_ids.shape[1], device, attn_before)
+
+
+def run_step(parts: StepParts, rows, lens: np.ndarray, loop: LoopState) -> torch.Tensor:
+    """One optimiser step over one batch, split into ``loop.grad_accum`` micro-batches; its loss, on the device.
+
+    On CUDA out-of-memory the gradients are cleared and the same batch is retried in twice as many
+    micro-batches of half the size: the effective batch, and so the result, stays the same.
+    """
+    data, weights = parts.data, parts.class_weights
+    denominator = weights[data.labels[rows]].sum() if weights is not None else len(lens)  # weighted mean on device
+    while True:
+        try:
+            total = torch.zeros((), device=parts.device)
+            for part_rows, width in micro_batches(rows, lens, loop.grad_accum, parts.multiple, parts.width_cap):
+                total += forward_backward(parts.forward_model, data, part_rows, width, denominator, parts.autocast,
+                                          parts.scaler, weights)
+            if not optimizer_step(parts.model, parts.optimizer, parts.scheduler, parts.scaler, parts.max_grad_norm):
+                loop.skipped_steps += 1
+            return total
+        except torch.OutOfMemoryError:
+            micro = math.ceil(len(lens) / loop.grad_accum)
+            if micro <= 1:
+                raise
+            parts.optimizer.zero_grad(set_to_none=True)
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            loop.grad_accum *= 2
+            new_micro = math.ceil(len(lens) / loop.grad_accum)
+            message = (f"Out of GPU memory at micro-batch {micro}: retrying with micro-batch {new_micro} and "
+                       f"{loop.grad_accum} accumulation steps (same effective batch, same result).")
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+
+class EpochBatches:
+    """One epoch's batches: the order is copied to the device once, and batch ``b`` is a slice of it."""
+
+    def __init__(self, sampler: LengthBucketSampler, epoch: int, device: torch.device):
+        self.batches, self.lengths = sampler.batches(epoch), sampler.lengths
+        self.order = torch.from_numpy(np.concatenate(self.batches)).to(device, non_blocking=True)
+        self.bounds = np.cumsum([0] + [len(b) for b in self.batches])
+
+    def __getitem__(self, b: int) -> tuple[torch.Tensor, np.ndarray]:
+        """(rows on the device, their lengths on the host)."""
+        return self.order[self.bounds[b]:self.bounds[b + 1]], self.lengths[self.batches[b]]
+
+
+class LossLog:
+    """Losses stay on the device and are read every ``log_every`` steps: the loop's only regular host sync."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self.pending: list[tuple[int, int, float, torch.Tensor]] = []  # (step, epoch, lr, loss on the device)
+
+    def add(self, step: int, epoch: int, lr: float, loss: torch.Tensor) -> bool:
+        """Keep one step's loss; returns whether ``log_every`` losses are waiting to be read."""
+        self.pending.append((step, epoch, lr, loss))
+        return len(self.pending) >= self.every
+
+    def flush(self, loop: LoopState) -> None:
+        """Read the waiting losses from the device into ``loop.steps`` and the current interval."""
+        if self.pending:
+            values = torch.stack([p[3] for p in self.pending]).tolist()
+            for (step, epoch, lr, _), value in zip(self.pending, values):
+                loop.steps.append({"step": step, "epoch": epoch, "loss": value, "lr": lr})
+                loop.interval.losses.append(value)
+            self.pending.clear()
+
+
+class Evaluation:
+    """Closes an interval into a history row (training loss, validation scores, throughput), keeps the best
+    weights, and decides early stopping."""
+
+    def __init__(self, parts: StepParts, data: Encoded | None, *, batch_size: int, precision: str, metric: str,
+                 keep_best: bool, patience: int | None):
+        self.parts, self.data, self.batch_size, self.precision = parts, data, batch_size, precision
+        self.metric, self.keep_best, self.patience = metric, keep_best, patience
+        self.since = time.perf_counter()  # when the current interval started
+
+    def rate(self, loop: LoopState) -> float:
+        """Examples per second so far in this interval."""
+        return loop.interval.examples / max(time.perf_counter() - self.since, 1e-9)
+
+    def record(self, loop: LoopState, epoch: float) -> dict:
+        """Append the interval's row to ``loop.history``; sets ``loop.stopped`` when patience has run out."""
+        if self.parts.device.type == "cuda":
+            torch.cuda.synchronize(self.parts.device)
+        seconds = time.perf_counter() - self.since
+        iv = loop.interval
+        row = {"epoch": round(epoch, 4), "step": loop.step,
+               "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan,
+               "lr": self.parts.scheduler.get_last_lr()[0]}
+        if self.data is not None:
+            scores = evaluate_encoded(self.parts.model, self.data, batch_size=self.batch_size,
+                                      precision=self.precision, class_weights=self.parts.class_weights)
+            row.update({f"eval_{k}": v for k, v in scores.items()})
+        row.update({"seq_per_s": iv.examples / seconds if seconds > 0 else math.nan,
+                    "tokens_per_s": iv.tokens / seconds if seconds > 0 else math.nan,
+                    "padding": 1 - iv.tokens / iv.padded if iv.padded else math.nan,
+                    "seconds": seconds})
+        loop.history.append(row)
+        loop.interval = Interval()
+        if self.data is not None:
+            self.keep_if_best(loop, row)
+        self.since = time.perf_counter()
+        return row
+
+    def keep_if_best(self, loop: LoopState, row: dict) -> None:
+        score = row[f"eval_{self.metric}"]
+        better = loop.best_score is None or (score > loop.best_score if METRICS[self.metric] == "max"
+                                             else score < loop.best_score)
+        if better:
+            loop.best_score, loop.best_row, loop.bad_evals = score, dict(row), 0
+            if self.keep_best:
+                loop.best_weights = {k: v.detach().to("cpu", copy=True)
+                                     for k, v in self.parts.model.state_dict().items()}
+        else:
+            loop.bad_evals += 1
+            if self.patience is not None and loop.bad_evals >= self.patience:
+                loop.stopped = True
+
+
+@dataclass
+class Checkpoints:
+    """When checkpoints are written, and what they hold: the settings, model, optimiser, schedule, loss scaler,
+    random generators and the :class:`LoopState`; :meth:`resume` puts all of it back."""
+
+    folder: str | Path | None
+    every: int | None
+    config: Config
+    parts: StepParts
+
+    def due(self, loop: LoopState, last_of_epoch: bool) -> bool:
+        """After every epoch, on stopping, and every ``checkpoint_every`` steps (when there is a folder)."""
+        return self.folder is not None and bool(last_of_epoch or loop.stopped
+                                                or (self.every and loop.step % self.every == 0))
+
+    def save(self, loop: LoopState) -> None:
+        p = self.parts
+        save_checkpoint(self.folder, {
+            "config": asdict(self.config), "model": p.model.state_dict(), "optimizer": p.optimizer.state_dict(),
+            "scheduler": p.scheduler.state_dict(), "scaler": p.scaler.state_dict() if p.scaler is not None else None,
+            "rng": rng_state(p.device), "loop": loop.to_checkpoint()})
+
+    def resume(self, loop: LoopState, notes: list[str]) -> LoopState:
+        """The saved loop state, with the model, optimiser, schedule, scaler and generators restored (or ``loop``
+        when the folder holds no checkpoint yet); the note it adds is printed."""
+        saved, p = load_checkpoint(self.folder), self.parts
+        if saved is None:
+            notes.append(f"resume=True but {self.folder} holds no checkpoint yet: starting from the beginning.")
+        else:
+            differ = {k: (v, saved["config"].get(k)) for k, v in asdict(self.config).items()
+                      if saved["config"].get(k) != v}
+            if differ:
+                raise ValueError("The checkpoint was made with other settings or data; resume with the same ones "
+                                 f"or choose another checkpoint_dir. Differences (now, saved): {differ}")
+            p.model.load_state_dict(saved["model"])
+            p.optimizer.load_state_dict(saved["optimizer"])
+            p.scheduler.load_state_dict(saved["scheduler"])
+            if p.scaler is not None and saved.get("scaler") is not None:
+                p.scaler.load_state_dict(saved["scaler"])
+            set_rng_state(saved["rng"], p.device)
+            loop = LoopState.from_checkpoint(saved["loop"])
+            notes.append(f"Resumed from {Path(self.folder) / CHECKPOINT_NAME} at step {loop.step} "
+                         f"(epoch {loop.epoch + 1}, batch {loop.batch}).")
+        print(notes[-1])
+        return loop
+
+
+class Progress:
+    """One tqdm bar per epoch, with the latest loss, throughput and score (nothing when ``progress=False``)."""
+
+    def __init__(self, enabled: bool, metric: str):
+        self.enabled, self.metric, self.bar = enabled, metric, None
+
+    def start(self, total: int, initial: int, desc: str) -> None:
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="step", leave=True, dynamic_ncols=True)
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def show_loss(self, loss: float, rate: float) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix({"loss": f"{loss:.3f}", "seq/s": f"{rate:.0f}"}, refresh=False)
+
+    def show_row(self, row: dict) -> None:
+        if self.bar is not None:
+            shown = {"loss": f"{row['train_loss']:.3f}", "seq/s": f"{row['seq_per_s']:.0f}"}
+            if f"eval_{self.metric}" in row:
+                shown[self.metric] = f"{row[f'eval_{self.metric}']:.3f}"
+            self.bar.set_postfix(shown, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# ----------------------------------------------------------------------------------------------------
+# 9. Preparing and finishing a run
+# ----------------------------------------------------------------------------------------------------
+
+def read_inputs(model, train_data, eval_data, tokenizer):
+    """``(tokenizer, (texts, labels, class names), (eval texts, eval labels) or None)``, all checked."""
+    texts, labels, names = as_texts_and_labels(train_data, "train_data")
+    tokenizer = tokenizer if tokenizer is not None else find_tokenizer(model)
+    check_inputs(model, tokenizer, texts, labels, "train_data")
+    evaluation = None
+    if eval_data is not None:
+        eval_texts, eval_labels, _ = as_texts_and_labels(eval_data, "eval_data")
+        check_inputs(model, tokenizer, eval_texts, eval_labels, "eval_data")
+        evaluation = (eval_texts, eval_labels)
+    return tokenizer, (texts, labels, names), evaluation
+
+
+def check_settings(metric: str, epochs: int, grad_accum: int, resume: bool, checkpoint_dir) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}.")
+    if epochs < 1 or grad_accum < 1:
+        raise ValueError(f"epochs and grad_accum must be at least 1 (got {epochs}, {grad_accum}).")
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs checkpoint_dir: the folder where the interrupted run saved its state.")
+
+
+def name_classes(model, names: list[str] | None) -> None:
+    """Give a head with placeholder names (LABEL_0, ...) the data's class names, so predictions print them."""
+    if names and all(v.startswith("LABEL_") for v in model.config.id2label.values()) \
+            and len(names) == model.config.num_labels:
+        model.config.id2label = dict(enumerate(names))
+        model.config.label2id = {n: i for i, n in enumerate(names)}
+
+
+def choose_device_and_precision(device, precision: str) -> tuple[torch.device, str]:
+    """The device (:func:`helpers.evaluate.training_device`) and the precision, ``"auto"`` resolved there."""
+    device = training_device(device)
+    precision = best_precision(device.type) if precision == "auto" else precision
+    if precision not in ("fp32", "bf16", "fp16"):
+        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}.")
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 leftovers (the fp32 loss, the head) use TF32
+        torch.backends.cudnn.allow_tf32 = True
+    return device, precision
+
+
+@dataclass
+class Splits:
+    """The tokenised data: the training split on the device, its lengths on the host (batches and padding are
+    planned there), its fingerprint, and the evaluation split on the device (or ``None``)."""
+
+    train: Encoded
+    host_lengths: np.ndarray
+    fingerprint: str
+    eval: Encoded | None
+    max_length: int
+
+
+def encode_splits(model, tokenizer, train: tuple, evaluation: tuple | None, max_length: int | None,
+                  device: torch.device) -> Splits:
+    max_length = max_length or model_max_length(model, tokenizer)
+    train_enc = encode(tokenizer, train[0], train[1], max_length)
+    eval_enc = encode(tokenizer, *evaluation, max_length).to(device) if evaluation is not None else None
+    return Splits(train_enc.to(device), train_enc.lengths.numpy(), fingerprint(train_enc), eval_enc, max_length)
+
+
+def finish(model, loop: LoopState, config: dict, notes: list[str], *, metric: str, patience: int | None,
+           keep_best: bool, started: float) -> TrainResult:
+    """Say what happened (skipped fp16 steps, early stopping), load the best weights, return the result."""
+    if loop.skipped_steps:
+        notes.append(f"The fp16 loss scaler skipped {loop.skipped_steps} of {loop.step} optimiser steps "
+                     "(inf or NaN gradients while it lowered its scale); the schedule did not advance on them.")
+        print(notes[-1])
+    if loop.stopped:
+        notes.append(f"Early stopping after step {loop.step}: no better {metric} in {patience} evaluations.")
+        print(notes[-1])
+    if keep_best and loop.best_weights is not None:
+        model.load_state_dict(loop.best_weights)
+    model.eval()
+    return TrainResult(model=model, history=pd.DataFrame(loop.history), steps=pd.DataFrame(loop.steps),
+                       best=loop.best_row, config={**config, "grad_accum": loop.grad_accum,
+                                                   "skipped_steps": loop.skipped_steps},
+                       seconds=time.perf_counter() - started, notes=notes)
+
+
+# ----------------------------------------------------------------------------------------------------
+# 10. train(): prepare, loop, evaluate, checkpoint, finish
+# ----------------------------------------------------------------------------------------------------
+
 def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3, batch_size: int | None = None,
           lr: float | None = None, weight_decay: float = 0.01, warmup_ratio: float = 0.06,
           max_length: int | None = None, grad_accum: int = 1, max_grad_norm: float | None = 1.0,
@@ -468,286 +862,71 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
           on_step: Callable[[int], None] | None = None) -> TrainResult:
     """Fine-tune ``model`` on ``train_data``; evaluate on ``eval_data`` after every epoch.
 
-    Data: a ``datasets.Dataset`` with ``text`` and ``label`` columns, or a pair ``(texts, labels)``.
-    ``batch_size`` is the micro-batch on the device; the optimiser sees ``batch_size * grad_accum``
-    examples per step. ``None`` settings are chosen from the device and the data: batch 32 on a CPU
-    (up to 256 on a GPU), ``lr`` by :func:`default_lr`, ``max_length`` the longest text up to the
-    model's limit (length bucketing makes long outliers cheap), precision by
-    :func:`helpers.env.best_precision`. ``compile="auto"`` means no ``torch.compile``; pass ``True`` or a
-    mode (``"reduce-overhead"`` for CUDA graphs) for long runs. ``metric`` (accuracy, f1 or loss)
-    picks the best model and drives ``early_stopping_patience`` (in evaluations). With
-    ``checkpoint_dir`` a checkpoint is written after every epoch (and every ``checkpoint_every``
-    steps); ``resume=True`` continues from it and ends with the same weights as an uninterrupted run.
-    ``on_step(step)`` is called after every optimiser step (a raise there interrupts the run).
-    ``device`` (``"cuda"``, ``"cpu"``, a ``torch.device``; default :func:`helpers.env.detect_device`): the
-    model is moved there in place, with all the data; the history comes back as plain numbers.
-    ``precision="fp16"`` uses a loss scaler (``torch.amp.GradScaler``); steps it skips for inf/NaN
-    gradients do not advance the schedule and are counted in ``config["skipped_steps"]``.
+    Data: a ``datasets.Dataset`` with ``text`` and ``label`` columns, or a pair ``(texts, labels)``. ``batch_size`` is
+    the micro-batch on the device; the optimiser sees ``batch_size * grad_accum`` examples per step. ``None`` settings
+    are chosen from the device and the data: batch 32 on a CPU (up to 256 on a GPU), ``lr`` by :func:`default_lr`,
+    ``max_length`` the longest text up to the model's limit (length bucketing makes long outliers cheap), precision by
+    :func:`helpers.env.best_precision`. ``compile="auto"`` means no ``torch.compile``; pass ``True`` or a mode
+    (``"reduce-overhead"`` for CUDA graphs) for long runs. ``metric`` (accuracy, f1 or loss) picks the best model and
+    drives ``early_stopping_patience`` (in evaluations). With ``checkpoint_dir`` a checkpoint is written after every
+    epoch (and every ``checkpoint_every`` steps); ``resume=True`` continues from it and ends with the same weights as
+    an uninterrupted run. ``on_step(step)`` is called after every optimiser step (a raise there interrupts the run).
+    ``device`` (``"cuda"``, ``"cpu"``, a ``torch.device``; default :func:`helpers.env.detect_device`): the model is
+    moved there in place, with all the data; the history comes back as plain numbers. ``precision="fp16"`` uses a loss
+    scaler (``torch.amp.GradScaler``); steps it skips for inf/NaN gradients do not advance the schedule and are
+    counted in ``config["skipped_steps"]``.
     """
-    t_call = time.perf_counter()
-    notes: list[str] = []
-
-    # --- inputs -------------------------------------------------------------------------------------
-    texts, labels, names = as_texts_and_labels(train_data, "train_data")
-    tokenizer = tokenizer if tokenizer is not None else find_tokenizer(model)
-    check_inputs(model, tokenizer, texts, labels, "train_data")
-    if eval_data is not None:
-        eval_texts, eval_labels, _ = as_texts_and_labels(eval_data, "eval_data")
-        check_inputs(model, tokenizer, eval_texts, eval_labels, "eval_data")
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}.")
-    if epochs < 1 or grad_accum < 1:
-        raise ValueError(f"epochs and grad_accum must be at least 1 (got {epochs}, {grad_accum}).")
-    if resume and checkpoint_dir is None:
-        raise ValueError("resume=True needs checkpoint_dir: the folder where the interrupted run saved its state.")
-    if names and all(v.startswith("LABEL_") for v in model.config.id2label.values()) \
-            and len(names) == model.config.num_labels:
-        model.config.id2label = dict(enumerate(names))  # so predictions print class names
-        model.config.label2id = {n: i for i, n in enumerate(names)}
-
-    # --- device, precision, data on the device -----------------------------------------------------------
-    device = training_device(device)
-    precision = best_precision(device.type) if precision == "auto" else precision
-    if precision not in ("fp32", "bf16", "fp16"):
-        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}.")
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 leftovers (the fp32 loss, the head) use TF32
-        torch.backends.cudnn.allow_tf32 = True
-    max_length = max_length or model_max_length(model, tokenizer)
-    train_enc = encode(tokenizer, texts, labels, max_length)
-    eval_enc = encode(tokenizer, eval_texts, eval_labels, max_length).to(device) if eval_data is not None else None
-    host_lengths = train_enc.lengths.numpy()
-    train_dev = train_enc.to(device)
-    micro = batch_size or default_batch_size(device, len(texts))
-    effective = micro * grad_accum
-    lr = lr if lr is not None else default_lr(model, effective)
-    cfg = Config(epochs, effective, lr, weight_decay, warmup_ratio, max_length, max_grad_norm, seed, metric,
-                 precision, pool_batches, fingerprint(train_enc))
-    weights = torch.tensor(class_weights, dtype=torch.float32, device=device) if class_weights is not None else None
-    multiple = 8 if device.type == "cuda" else 1  # tensor cores like multiples of 8; a CPU does not care
-    width_cap = train_enc.input_ids.shape[1]
-
-    # --- model, optimiser, schedule ------------------------------------------------------------------
-    torch.manual_seed(seed)
-    model.to(device)
-    attn_before = getattr(model.config, "_attn_implementation", None)
-    if attn_before == "eager" and hasattr(model, "set_attn_implementation"):
-        try:
-            model.set_attn_implementation("sdpa")  # same numbers, faster; switched back at the end
-        except Exception:  # noqa: BLE001 - a model without SDPA support trains with eager attention
-            attn_before = None
-    sampler = LengthBucketSampler(host_lengths, effective, seed=seed, pool_batches=pool_batches)
+    started, notes = time.perf_counter(), []
+    # 1. Prepare: check inputs and settings, choose device, precision, batch and rate, tokenise once, build the step.
+    tokenizer, train_split, eval_split = read_inputs(model, train_data, eval_data, tokenizer)
+    check_settings(metric, epochs, grad_accum, resume, checkpoint_dir)
+    name_classes(model, train_split[2])
+    device, precision = choose_device_and_precision(device, precision)
+    data = encode_splits(model, tokenizer, train_split, eval_split, max_length, device)
+    micro = batch_size or default_train_batch_size(device, len(data.host_lengths))
+    lr = lr if lr is not None else default_lr(model, micro * grad_accum)
+    cfg = Config(epochs, micro * grad_accum, lr, weight_decay, warmup_ratio, data.max_length, max_grad_norm, seed,
+                 metric, precision, pool_batches, data.fingerprint)
+    sampler = LengthBucketSampler(data.host_lengths, cfg.effective_batch, seed=seed, pool_batches=pool_batches)
     steps_per_epoch = len(sampler)
-    total_steps = epochs * steps_per_epoch
-    optimizer = make_optimizer(model, lr, weight_decay, device)
-    scheduler = make_scheduler(optimizer, total_steps, warmup_ratio)
-    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
-    autocast = autocast_for(device, precision)
-    forward_model = model
-    if compile not in ("auto", False, None):
-        forward_model = torch.compile(model) if compile is True else torch.compile(model, mode=compile)
-
-    # --- the loop's state: everything a checkpoint must hold ------------------------------------------
-    state = {"epoch": 0, "batch": 0, "step": 0, "history": [], "steps": [], "best_score": None, "best_row": None,
-             "best_weights": None, "bad_evals": 0, "stopped": False, "grad_accum": grad_accum, "skipped_steps": 0,
-             "interval": {"losses": [], "examples": 0, "tokens": 0, "padded": 0}}
-    if resume:
-        saved = load_checkpoint(checkpoint_dir)
-        if saved is None:
-            notes.append(f"resume=True but {checkpoint_dir} holds no checkpoint yet: starting from the beginning.")
-        else:
-            differ = {k: (v, saved["config"].get(k)) for k, v in asdict(cfg).items() if saved["config"].get(k) != v}
-            if differ:
-                raise ValueError("The checkpoint was made with other settings or data; resume with the same ones "
-                                 f"or choose another checkpoint_dir. Differences (now, saved): {differ}")
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            if scaler is not None and saved.get("scaler") is not None:
-                scaler.load_state_dict(saved["scaler"])
-            set_rng_state(saved["rng"], device)
-            state.update(saved["loop"])
-            notes.append(f"Resumed from {Path(checkpoint_dir) / CHECKPOINT_NAME} at step {state['step']} "
-                         f"(epoch {state['epoch'] + 1}, batch {state['batch']}).")
-    for note in notes:
-        print(note)
-
-    def checkpoint() -> None:
-        flush_losses()
-        save_checkpoint(checkpoint_dir, {
-            "config": asdict(cfg), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler is not None else None,
-            "rng": rng_state(device), "loop": state})
-
-    pending: list[tuple[int, int, float, torch.Tensor]] = []  # (step, epoch, lr, loss on the device)
-
-    def flush_losses() -> None:
-        """Read the losses of the last steps from the device: the only regular host synchronisation."""
-        if pending:
-            values = torch.stack([p[3] for p in pending]).tolist()
-            for (step, epoch, step_lr, _), value in zip(pending, values):
-                state["steps"].append({"step": step, "epoch": epoch, "loss": value, "lr": step_lr})
-                state["interval"]["losses"].append(value)
-            pending.clear()
-
-    clock = {"t": time.perf_counter()}
-
-    def record(epoch_float: float) -> bool:
-        """Close an interval: throughput, evaluation, best model, early stopping. True means stop."""
-        flush_losses()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        seconds = time.perf_counter() - clock["t"]
-        iv = state["interval"]
-        row = {"epoch": round(epoch_float, 4), "step": state["step"],
-               "train_loss": float(np.mean(iv["losses"])) if iv["losses"] else math.nan,
-               "lr": scheduler.get_last_lr()[0]}
-        if eval_enc is not None:
-            scores = evaluate_encoded(model, eval_enc, batch_size=eval_batch_size or 2 * micro, precision=precision,
-                                      class_weights=weights)
-            row.update({f"eval_{k}": v for k, v in scores.items()})
-        row.update({"seq_per_s": iv["examples"] / seconds if seconds > 0 else math.nan,
-                    "tokens_per_s": iv["tokens"] / seconds if seconds > 0 else math.nan,
-                    "padding": 1 - iv["tokens"] / iv["padded"] if iv["padded"] else math.nan,
-                    "seconds": seconds})
-        state["history"].append(row)
-        state["interval"] = {"losses": [], "examples": 0, "tokens": 0, "padded": 0}
-        stop = False
-        if eval_enc is not None:
-            score = row[f"eval_{metric}"]
-            better = state["best_score"] is None or (score > state["best_score"] if METRICS[metric] == "max"
-                                                     else score < state["best_score"])
-            if better:
-                state["best_score"], state["best_row"], state["bad_evals"] = score, dict(row), 0
-                if keep_best:
-                    state["best_weights"] = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            else:
-                state["bad_evals"] += 1
-                stop = early_stopping_patience is not None and state["bad_evals"] >= early_stopping_patience
-        if bar is not None:
-            bar.set_postfix(postfix(row), refresh=False)
-        clock["t"] = time.perf_counter()
-        return stop
-
-    def postfix(row: dict) -> dict:
-        out = {"loss": f"{row['train_loss']:.3f}", "seq/s": f"{row['seq_per_s']:.0f}"}
-        if f"eval_{metric}" in row:
-            out[metric] = f"{row[f'eval_{metric}']:.3f}"
-        return out
-
-    # --- the loop ------------------------------------------------------------------------------------------
+    parts = prepare_step(model, data.train, cfg, epochs * steps_per_epoch, device, compile, class_weights)
+    checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, cfg, parts)
+    loop = checkpoints.resume(LoopState(grad_accum), notes) if resume else LoopState(grad_accum)
+    evaluation = Evaluation(parts, data.eval, batch_size=eval_batch_size or 2 * micro, precision=precision,
+                            metric=metric, keep_best=keep_best, patience=early_stopping_patience)
+    log, bar = LossLog(log_every), Progress(progress, metric)
+    # 2. Loop: every epoch in length-bucketed batches, one optimiser step per batch.
     model.train()
-    bar = None
     try:
-        while state["epoch"] < epochs and not state["stopped"]:
-            epoch = state["epoch"]
-            batches = sampler.batches(epoch)
-            order = np.concatenate(batches)
-            order_dev = torch.from_numpy(order).to(device, non_blocking=True)  # one copy per epoch
-            bounds = np.cumsum([0] + [len(b) for b in batches])
-            bar = _progress(progress, steps_per_epoch, state["batch"], f"epoch {epoch + 1}/{epochs}")
-            while state["batch"] < steps_per_epoch:
-                b = state["batch"]
-                rows = order_dev[bounds[b]:bounds[b + 1]]
-                lens = host_lengths[batches[b]]
-                step_lr = scheduler.get_last_lr()[0]  # the rate this step uses
-                loss = run_step(forward_model, model, train_dev, rows, lens, optimizer, scheduler, scaler, autocast,
-                                weights, max_grad_norm, state, multiple, width_cap, device)
-                state["step"] += 1
-                state["batch"] += 1
-                pending.append((state["step"], epoch + 1, step_lr, loss))
-                iv = state["interval"]
-                iv["examples"] += len(lens)
-                iv["tokens"] += int(lens.sum())
-                iv["padded"] += sum(len(r) * w for r, w in micro_batches(rows, lens, state["grad_accum"],
-                                                                          multiple, width_cap))
-                if bar is not None:
-                    bar.update(1)
-                if len(pending) >= log_every:
-                    flush_losses()
-                    if bar is not None:
-                        rate = iv["examples"] / max(time.perf_counter() - clock["t"], 1e-9)
-                        bar.set_postfix({"loss": f"{state['steps'][-1]['loss']:.3f}", "seq/s": f"{rate:.0f}"},
-                                        refresh=False)
-                last_of_epoch = state["batch"] == steps_per_epoch
-                if last_of_epoch:
-                    state["epoch"] += 1
-                    state["batch"] = 0
-                if last_of_epoch or (eval_every and state["step"] % eval_every == 0):
-                    if record(epoch + state["batch"] / steps_per_epoch if not last_of_epoch else epoch + 1):
-                        state["stopped"] = True
-                if checkpoint_dir is not None and (last_of_epoch or state["stopped"] or
-                                                   (checkpoint_every and state["step"] % checkpoint_every == 0)):
-                    checkpoint()
+        while loop.epoch < epochs and not loop.stopped:
+            epoch, batches = loop.epoch, EpochBatches(sampler, loop.epoch, device)
+            bar.start(steps_per_epoch, loop.batch, f"epoch {epoch + 1}/{epochs}")
+            while loop.batch < steps_per_epoch:
+                rows, lens = batches[loop.batch]
+                step_lr = parts.scheduler.get_last_lr()[0]  # the rate this step uses
+                loss = run_step(parts, rows, lens, loop)
+                end_of_epoch = loop.count_step(lens, parts.padded_tokens(rows, lens, loop.grad_accum), steps_per_epoch)
+                bar.update()
+                if log.add(loop.step, epoch + 1, step_lr, loss):
+                    log.flush(loop)
+                    bar.show_loss(loop.steps[-1]["loss"], evaluation.rate(loop))
+                # 3. Evaluate after every epoch and every eval_every steps: the best weights, early stopping.
+                if end_of_epoch or (eval_every and loop.step % eval_every == 0):
+                    log.flush(loop)
+                    bar.show_row(evaluation.record(loop, epoch + (1 if end_of_epoch else loop.batch / steps_per_epoch)))
+                # 4. Checkpoint after every epoch, on stopping, and every checkpoint_every steps.
+                if checkpoints.due(loop, end_of_epoch):
+                    log.flush(loop)
+                    checkpoints.save(loop)
                 if on_step is not None:
-                    on_step(state["step"])
-                if state["stopped"] or last_of_epoch:
+                    on_step(loop.step)
+                if loop.stopped or end_of_epoch:
                     break
-            if bar is not None:
-                bar.close()
-                bar = None
-        flush_losses()
-    finally:
-        if bar is not None:
             bar.close()
-        if attn_before == "eager":
-            model.set_attn_implementation("eager")
-
-    if state["skipped_steps"]:
-        notes.append(f"The fp16 loss scaler skipped {state['skipped_steps']} of {state['step']} optimiser steps "
-                     "(inf or NaN gradients while it lowered its scale); the schedule did not advance on them.")
-        print(notes[-1])
-    if state["stopped"]:
-        notes.append(f"Early stopping after step {state['step']}: no better {metric} in "
-                     f"{early_stopping_patience} evaluations.")
-        print(notes[-1])
-    if keep_best and state["best_weights"] is not None:
-        model.load_state_dict(state["best_weights"])
-    model.eval()
-    return TrainResult(model=model, history=pd.DataFrame(state["history"]), steps=pd.DataFrame(state["steps"]),
-                       best=state["best_row"], config={**asdict(cfg), "micro_batch": micro, "device": str(device),
-                                                       "grad_accum": state["grad_accum"],
-                                                       "skipped_steps": state["skipped_steps"]},
-                       seconds=time.perf_counter() - t_call, notes=notes)
-
-
-def run_step(forward_model, model, data: Encoded, rows, lens: np.ndarray, optimizer, scheduler, scaler, autocast,
-             weights, max_grad_norm, state: dict, multiple: int, width_cap: int, device) -> torch.Tensor:
-    """One optimiser step over one batch, split into ``state['grad_accum']`` micro-batches.
-
-    On CUDA out-of-memory the gradients are cleared and the same batch is retried in twice as many
-    micro-batches of half the size: the effective batch, and so the result, stays the same.
-    """
-    if weights is not None:
-        denominator = weights[data.labels[rows]].sum()  # weighted mean, computed on the device
-    else:
-        denominator = len(lens)
-    while True:
-        try:
-            total = torch.zeros((), device=device)
-            for part_rows, width in micro_batches(rows, lens, state["grad_accum"], multiple, width_cap):
-                total += forward_backward(forward_model, data, part_rows, width, denominator, autocast, scaler,
-                                          weights)
-            if not optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm):
-                state["skipped_steps"] = state.get("skipped_steps", 0) + 1
-            return total
-        except torch.OutOfMemoryError:
-            micro = math.ceil(len(lens) / state["grad_accum"])
-            if micro <= 1:
-                raise
-            optimizer.zero_grad(set_to_none=True)
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            state["grad_accum"] *= 2
-            new_micro = math.ceil(len(lens) / state["grad_accum"])
-            message = (f"Out of GPU memory at micro-batch {micro}: retrying with micro-batch {new_micro} and "
-                       f"{state['grad_accum']} accumulation steps (same effective batch, same result).")
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
-
-
-def _progress(enabled: bool, total: int, initial: int, desc: str):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, unit="step", leave=True, dynamic_ncols=True)
+        log.flush(loop)
+    finally:
+        bar.close()
+        parts.restore_attention()
+    # 5. Finish: the notes, the best weights, the result.
+    return finish(model, loop, {**asdict(cfg), "micro_batch": micro, "device": str(device)}, notes, metric=metric,
+                  patience=early_stopping_patience, keep_best=keep_best, started=started)

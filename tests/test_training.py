@@ -1,6 +1,9 @@
 """The training engine on a tiny randomly initialised BERT (CPU, seconds): batching, schedule, resume,
 out-of-memory retry, input checks, early stopping, history and plot."""
 
+import ast
+import dataclasses
+import inspect
 import math
 import warnings
 
@@ -407,3 +410,27 @@ def test_the_rate_used_is_recorded(tokenizer):
     result = train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, **quiet())
     assert result.config["lr"] == pytest.approx(train_module.default_lr(result.model, 8)) == pytest.approx(5e-5)
     assert result.steps["lr"].max() == pytest.approx(5e-5)
+
+
+# --- the shape of the code: train() is a short spine of named parts -----------------------------------------------
+
+def test_a_checkpoint_saves_the_loop_state_as_a_plain_dict(tokenizer, tmp_path):
+    train(tiny_model(), (TEXTS, LABELS), EVAL, tokenizer=tokenizer, epochs=1, batch_size=8, checkpoint_dir=tmp_path,
+          **quiet())
+    saved = load_checkpoint(tmp_path)
+    assert set(saved) == {"config", "model", "optimizer", "scheduler", "scaler", "rng", "loop"}
+    loop = saved["loop"]
+    keys = {"epoch", "batch", "step", "history", "steps", "best_score", "best_row", "best_weights", "bad_evals",
+            "stopped", "grad_accum", "skipped_steps", "interval"}  # the keys checkpoints have always had
+    assert type(loop) is dict and set(loop) == keys == {f.name for f in dataclasses.fields(train_module.LoopState)}
+    assert loop["interval"] == {"losses": [], "examples": 0, "tokens": 0, "padded": 0}  # closed by the evaluation
+    assert (loop["step"], loop["epoch"], loop["batch"], len(loop["history"]), len(loop["steps"])) == (3, 1, 0, 1, 3)
+    assert train_module.LoopState.from_checkpoint(loop).to_checkpoint() == loop
+
+
+def test_no_function_in_training_is_longer_than_80_lines():
+    tree = ast.parse(inspect.getsource(train_module))
+    lengths = {node.name: node.end_lineno - node.lineno + 1 for node in ast.walk(tree)
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}  # from `def` to the last line
+    assert lengths["train"] <= 80
+    assert {name: n for name, n in lengths.items() if n > 80} == {}
