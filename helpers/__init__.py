@@ -7,7 +7,8 @@ One module per concern, in the order the chapters use them:
 * :mod:`helpers.models` - models and tokenizers by profile, saving and loading;
 * :mod:`helpers.baselines` - the traditional bag-of-words pipelines that later chapters must beat;
 * :mod:`helpers.plots` - the book's figures, so that every chapter's plots look alike;
-* :mod:`helpers.attention` - the encoder from scratch, attention weights, bertviz views and heatmaps;
+* :mod:`helpers.attention` - the encoder from scratch; :mod:`helpers.attention_views` - attention weights,
+  bertviz views and heatmaps (also reachable as ``helpers.attention.<name>``);
 * :mod:`helpers.pretraining` - masking, MLM and NSP losses and heads;
 * :mod:`helpers.training` - :func:`helpers.train`, the fast fine-tuning loop (checkpoints, resume, out-of-memory retry);
 * :mod:`helpers.finetune` - chapter 4's pieces: the loss by hand, ``max_length`` from lengths, padding shares;
