@@ -165,3 +165,31 @@ def test_helpers_load_the_stand_ins_on_the_full_profile(loaded):
     glue = hub_cache.STAND_IN_SIZES["nyu-mll/glue"]
     assert h["sst2"]["splits"] == {"train": glue["train"] - glue["validation"], "validation": glue["validation"],
                                    "test": glue["validation"]}
+
+
+def _run_nbval_with_profile_check(tmp_path: Path, printed: list[str]) -> subprocess.CompletedProcess:
+    """Run nbval with tests/fixtures/nbval_profile.py on small notebooks that print the given profile lines."""
+    import nbformat
+
+    for i, name in enumerate(printed):
+        cells = [nbformat.v4.new_code_cell(f"print('profile   : {name}  model=x')" if name else "print('hello')")]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / f"nb{i}.ipynb")
+    env = dict(os.environ, BOOK_EXPECT_PROFILE="full",
+               PYTHONPATH=str(ROOT / "tests" / "fixtures") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "nbval_profile",
+                           "--nbval-lax", "--nbval-current-env", "-q", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+
+
+def test_profile_check_fails_a_run_where_a_notebook_did_not_print_full(tmp_path):
+    """The Colab-like stage's guard: cells that pass are not enough when a chapter ran on another profile."""
+    pytest.importorskip("nbval")
+    bad = _run_nbval_with_profile_check(tmp_path, ["full", "offline", ""])
+    assert bad.returncode != 0, bad.stdout
+    assert "1 of 3 notebooks printed 'profile   : full'" in bad.stdout
+    assert "nb1.ipynb: printed ['offline']" in bad.stdout and "nb2.ipynb: printed no profile line" in bad.stdout
+    assert "3 passed" in bad.stdout  # every cell ran fine: only the profile check failed the run
+    good_dir = tmp_path / "good"
+    good_dir.mkdir()
+    good = _run_nbval_with_profile_check(good_dir, ["full"])
+    assert good.returncode == 0 and "1 of 1 notebooks printed 'profile   : full'" in good.stdout, good.stdout
