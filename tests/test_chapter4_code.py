@@ -89,13 +89,6 @@ def test_plain_loop_learns_a_toy_task_in_every_precision(precision, tokenizer, t
     assert not model.training and all(p.dtype == torch.float32 for p in model.parameters())
 
 
-def test_plain_loop_rejects_an_unknown_precision(tokenizer, toy):
-    cells = run_cells("plain-loop")
-    with pytest.raises(KeyError):
-        cells["plain_loop"](tiny_bert_classifier(num_labels=2), *toy, tokenizer=tokenizer, device="cpu",
-                            precision="fp8", **SETTINGS)
-
-
 def test_trainer_settings_ask_for_fp16_only_on_cuda(tmp_path):
     settings = run_cells("trainer-args")["trainer_settings"]
     common = dict(n_train=100, **SETTINGS)
