@@ -185,6 +185,22 @@ def best_precision(device: str) -> str:
     return "fp32"
 
 
+def autocast_for(device: Any, precision: str):
+    """The autocast context for a precision chosen by :func:`best_precision` (or by the reader).
+
+    ``bf16`` and ``fp16`` run the forward pass in that dtype on ``device`` (on a CPU only when asked for
+    explicitly: it is allowed, though usually slower); ``fp32`` gets a context that does nothing.
+    """
+    import contextlib
+
+    import torch
+
+    dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    if precision in dtypes:
+        return torch.autocast(torch.device(device).type, dtype=dtypes[precision])
+    return contextlib.nullcontext()
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (all devices) so that a chapter gives the same numbers on a re-run."""
     import numpy as np

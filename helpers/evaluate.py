@@ -25,7 +25,6 @@ CPU copy and never move the caller's model.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import NamedTuple, Sequence
 
@@ -33,9 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .env import best_precision
-
-AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+from .env import autocast_for, best_precision
 
 
 class Predictions(NamedTuple):
@@ -69,16 +66,6 @@ def prediction_device(model, device: str | torch.device | None = None) -> torch.
     if model_device(model) != device:
         model.to(device)
     return device
-
-
-def autocast_for(device: torch.device | str, precision: str):
-    """An autocast context for ``bf16``/``fp16`` on a GPU, or a context that does nothing (``fp32``)."""
-    device = torch.device(device)
-    if precision in AUTOCAST_DTYPES and device.type != "cpu":
-        return torch.autocast(device.type, dtype=AUTOCAST_DTYPES[precision])
-    if precision in AUTOCAST_DTYPES:  # asked for explicitly on a CPU: allowed, though usually slower
-        return torch.autocast("cpu", dtype=AUTOCAST_DTYPES[precision])
-    return contextlib.nullcontext()
 
 
 def encode_texts(tokenizer, texts: Sequence[str], max_length: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .evaluate import accuracy_and_f1, encode_texts, prediction_device, training_device
+from .models import count_parameters  # noqa: F401  (chapter 6 calls rnn.count_parameters)
 
 
 class BiLSTMClassifier(nn.Module):
@@ -49,11 +50,6 @@ class BiLSTMClassifier(nn.Module):
         out, _ = self.lstm(packed)  # packing: the backward direction starts at each text's real last token
         out, _ = pad_packed_sequence(out, batch_first=True, padding_value=float("-inf"))
         return self.out(self.dropout(out.max(dim=1).values))
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of parameters."""
-    return sum(p.numel() for p in model.parameters())
 
 
 def encode(tokenizer, texts: list[str], max_length: int = 128) -> tuple[torch.Tensor, torch.Tensor]:

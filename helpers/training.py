@@ -51,8 +51,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .env import best_precision
-from .evaluate import (accuracy_and_f1, attention_mask, autocast_for, encode_texts, model_max_length, predict_logits,
+from .env import autocast_for, best_precision
+from .evaluate import (accuracy_and_f1, attention_mask, encode_texts, model_max_length, predict_logits,
                        training_device)
 
 CHECKPOINT_NAME = "checkpoint.pt"

@@ -187,3 +187,12 @@ def test_versions_are_reported():
     v = henv.library_versions()
     assert v["torch"] == torch.__version__.split("+")[0] or v["torch"].startswith(torch.__version__.split("+")[0])
     assert set(v) >= {"python", "torch", "transformers", "datasets", "scikit-learn"}
+
+
+@pytest.mark.parametrize("precision, dtype", [("fp32", torch.float32), ("bf16", torch.bfloat16),
+                                              ("fp16", torch.float16)])
+def test_autocast_for_runs_the_forward_in_the_chosen_precision(precision, dtype):
+    """autocast_for lives beside best_precision, where the precision is chosen; on a CPU it autocasts only when asked."""
+    a = torch.ones(4, 4)
+    with helpers.env.autocast_for("cpu", precision):
+        assert (a @ a).dtype == dtype
