@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from . import register
-from .guards import _as_number, _call_student, _close, _function_guard, _not_answered, _report, _type_name
+from .guards import _as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report, _type_name
 
 
 @register("3.1")
@@ -229,11 +229,8 @@ def pretraining_losses_by_hand(answer: Any, *, batch, output, tokenizer=None, ex
             return _report(exercise_id, False, "this is the total L_MLM + L_NSP: give the two losses separately, "
                                                "`answer = (mlm_loss, nsp_loss)`.")
         return _report(exercise_id, False, "give the two losses as a pair, `answer = (mlm_loss, nsp_loss)`.")
-    try:
-        values = [_as_number(v) for v in answer]
-    except TypeError:
-        values = [None]
-    if len(values) != 2 or any(v is None for v in values):
+    values = _as_numbers(answer, 2)
+    if values is None:
         return _report(exercise_id, False, f"the answer should be two numbers, `(mlm_loss, nsp_loss)`, not a "
                                            f"{_type_name(answer)}.")
     got_mlm, got_nsp = values

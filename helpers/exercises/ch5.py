@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import register
-from .guards import _as_number, _call_student, _close, _function_guard, _not_answered, _report, _type_name
+from .guards import _as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report, _type_name
 
 
 @register("5.1")
@@ -32,11 +32,8 @@ def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exer
         raise ValueError(f"{label!r} is not one of the classes {names}.")
     if answer is None:
         return _not_answered(exercise_id, "the three numbers, `answer = (precision, recall, f1)`")
-    try:
-        values = [_as_number(v) for v in answer]
-    except TypeError:
-        values = [None]
-    if len(values) != 3 or any(v is None for v in values):
+    values = _as_numbers(answer, 3)
+    if values is None:
         return _report(exercise_id, False, f"the answer should be three numbers, `(precision, recall, f1)`, not a "
                                            f"{_type_name(answer)}.")
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -52,6 +52,15 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
+def _as_numbers(answer: Any, count: int) -> list[float] | None:
+    """``count`` plain floats from a tuple, list or array of numbers (see :func:`_as_number`); None otherwise."""
+    try:
+        values = [_as_number(v) for v in answer]
+    except TypeError:
+        return None
+    return values if len(values) == count and all(v is not None for v in values) else None
+
+
 def _close(a: float, b: float, tol: float) -> bool:
     return math.isfinite(a) and abs(a - b) <= tol * max(1.0, abs(b))
 
