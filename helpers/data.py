@@ -122,7 +122,7 @@ def resolve_dataset_name(name: str | None) -> str:
         raise ProfileError(
             f"Dataset {name!r} comes from the Hugging Face hub, which the {profile.name} profile does not use. "
             f"Offline you can load: {', '.join(available_datasets())}. To use {name!r}, run with the full profile: "
-            "helpers.setup(profile='full') or BOOK_PROFILE=full, with internet access.")
+            "set BOOK_PROFILE=full before `import helpers` (then helpers.setup()), with internet access.")
     return key
 
 

@@ -248,7 +248,9 @@ def full_profile_problem() -> str:
         if model_in_cache(model):
             return ""
         return (f"HF_HUB_OFFLINE=1 is set and the local Hugging Face cache has no {model} "
-                "(download it once with the network on, or unset HF_HUB_OFFLINE)")
+                "(`import helpers` sets HF_HUB_OFFLINE=1 itself unless BOOK_PROFILE=full is set before the "
+                "import, as the Colab install cell does; else download the model once with the network on, "
+                "or unset HF_HUB_OFFLINE)")
     if not hub_reachable():
         return "the Hugging Face hub is out of reach"
     return ""

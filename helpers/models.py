@@ -66,8 +66,8 @@ def model_source(name: str | None = None) -> str:
                 if where == "hub" else "is not a model this book knows")
         raise ProfileError(
             f"Model {name!r} {hint}. Offline you can load: {', '.join(OFFLINE_MODELS)} or a folder saved with "
-            "helpers.save_model. For hub models use the full profile: helpers.setup(profile='full') or "
-            "BOOK_PROFILE=full, with internet access.")
+            "helpers.save_model. For hub models use the full profile: set BOOK_PROFILE=full before "
+            "`import helpers` (then helpers.setup()), with internet access.")
     return canonical
 
 

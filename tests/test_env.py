@@ -89,6 +89,7 @@ def test_offline_hub_without_the_model_falls_back_or_fails_strictly(monkeypatch)
     monkeypatch.setattr(henv, "model_in_cache", lambda model: False)
     env = helpers.setup(profile="full", verbose=False)
     assert env.profile.name == "offline" and "HF_HUB_OFFLINE=1" in env.note and "bert-base-uncased" in env.note
+    assert "BOOK_PROFILE=full is set before the import" in env.note  # the usual cause: helpers switched it off
     monkeypatch.setenv("BOOK_PROFILE_STRICT", "1")
     with pytest.raises(helpers.ProfileError, match="has no bert-base-uncased.*BOOK_PROFILE_STRICT"):
         helpers.setup(profile="full", verbose=False)
