@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from . import register
-from .guards import _as_number, _call_student, _close, _function_guard, _not_answered, _report, _type_name
+from .guards import (_as_number, _call_student, _close, _function_guard, _not_answered, _report, _slip_hint,
+                     _type_name)
 
 
 @register("1.1")
@@ -59,9 +60,9 @@ def idf_by_hand(answer: Any, *, texts, word: str = "predictable", exercise_id: s
         (float(df), "this is df, the number of texts containing the word; now put it into the formula."),
         (df / n, "this is the share of texts containing the word; the idf is ln((1 + n) / (1 + df)) + 1."),
     ]
-    for wrong, hint in slips:
-        if _close(value, wrong, 1e-6):
-            return _report(exercise_id, False, f"not quite: {hint}")
+    hint = _slip_hint(value, slips, 1e-6)
+    if hint:
+        return _report(exercise_id, False, f"not quite: {hint}")
     hint = ("Hint: tokenise each text the way the vectoriser does (`tfidf.build_analyzer()` gives that "
             f"function), count the texts whose tokens include '{word}' (df), and use n = {n:,}.")
     if _close(value, right, 1e-2):
@@ -108,9 +109,9 @@ def macro_f1_by_hand(answer: Any, *, model, data, exercise_id: str = "1.2") -> b
                                                                     "2PR / (P + R) per class, then the mean.")]
     for c, f in enumerate(f1_score(y_true, y_pred, average=None)):
         slips.append((float(f), f"this is the F1 of class {c} only: compute it for every class and average."))
-    for wrong, hint in slips:
-        if _close(value, wrong, 1e-6):
-            return _report(exercise_id, False, f"not quite: {hint}")
+    hint = _slip_hint(value, slips, 1e-6)
+    if hint:
+        return _report(exercise_id, False, f"not quite: {hint}")
     if not 0 <= value <= 1:
         return _report(exercise_id, False, f"{value:.4f} cannot be an F1 score, which lies between 0 and 1.")
     return _report(exercise_id, False, f"{value:.4f} is not the macro-F1. Hint: for each class c, precision = "

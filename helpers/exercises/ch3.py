@@ -9,7 +9,8 @@ import math
 from typing import Any
 
 from . import register
-from .guards import _as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report, _type_name
+from .guards import (_as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report,
+                     _slip_hint, _type_name)
 
 
 @register("3.1")
@@ -279,9 +280,9 @@ def _mlm_loss_verdict(exercise_id: str, got_mlm: float, mlm: float, log_p, logit
         idx = labels.clamp(min=0).unsqueeze(-1)
         slips.append((float(-wrong_axis.gather(2, idx).squeeze(-1)[keep].double().mean()),
                       "the softmax runs over the wrong axis: over the vocabulary, `dim=-1`."))
-    for wrong, hint in slips:
-        if _close(got_mlm, wrong, 1e-4):
-            return _report(exercise_id, False, f"the MLM loss is not right: {hint}")
+    hint = _slip_hint(got_mlm, slips, 1e-4)
+    if hint:
+        return _report(exercise_id, False, f"the MLM loss is not right: {hint}")
     return _report(exercise_id, False, f"{got_mlm:.4f} is not the MLM loss. Hint: keep the positions whose "
                                        "label is not -100, take `torch.log_softmax(logits, dim=-1)` there, "
                                        "read the log-probability of each label (`.gather`), and average "
@@ -296,9 +297,9 @@ def _nsp_loss_verdict(exercise_id: str, got_nsp: float, nsp: float, nsp_log_p, n
                            "and 1 is NotNext (column 1); gather with the labels as they are."),
                  (nsp * len(nsp_labels), "this is a sum: take the mean over the pairs."),
                  (-nsp, "the sign is wrong: the loss is *minus* the mean log-probability.")]
-    for wrong, hint in nsp_slips:
-        if _close(got_nsp, wrong, 1e-4):
-            return _report(exercise_id, False, f"the MLM loss is right, but the NSP loss is not: {hint}")
+    hint = _slip_hint(got_nsp, nsp_slips, 1e-4)
+    if hint:
+        return _report(exercise_id, False, f"the MLM loss is right, but the NSP loss is not: {hint}")
     return _report(exercise_id, False, f"the MLM loss is right, but {got_nsp:.4f} is not the NSP loss. Hint: "
                                        "`torch.log_softmax` over the two logits of each pair, the log-probability "
                                        "of its label, minus the mean.")

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from . import register
-from .guards import _as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report, _type_name
+from .guards import (_as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report,
+                     _slip_hint, _type_name)
 
 
 @register("5.1")
@@ -146,9 +147,9 @@ def ece_function(answer: Any, *, probs, labels, n_bins: int = 10, exercise_id: s
                     total += sel.mean() * abs(np.mean(cl[sel] == 1) - cp[sel, 1].mean())
             slips.append((float(total), "this bins the probability of class 1; ECE uses the top-label confidence, "
                                         "`probs.max(axis=1)`, and whether the *predicted* class is right."))
-        for wrong, hint in slips:
-            if _close(value, wrong, 1e-6):
-                return _report(exercise_id, False, f"on {name}: {hint}")
+        hint = _slip_hint(value, slips, 1e-6)
+        if hint:
+            return _report(exercise_id, False, f"on {name}: {hint}")
         return _report(exercise_id, False, f"on {name} the ECE is {right:.4f}, not {value:.4f}. Hint: confidence = "
                                            "`probs.max(axis=1)`, correct = (`probs.argmax(axis=1) == labels`); bin b "
                                            "holds the confidences in (b / n_bins, (b + 1) / n_bins] (the first also "

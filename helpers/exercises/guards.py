@@ -61,6 +61,11 @@ def _as_numbers(answer: Any, count: int) -> list[float] | None:
     return values if len(values) == count and all(v is not None for v in values) else None
 
 
+def _slip_hint(value: float, slips: list[tuple[float, str]], tol: float) -> str | None:
+    """The hint of the first typical slip whose result ``value`` matches (within ``tol``), or None."""
+    return next((hint for wrong, hint in slips if _close(value, wrong, tol)), None)
+
+
 def _close(a: float, b: float, tol: float) -> bool:
     return math.isfinite(a) and abs(a - b) <= tol * max(1.0, abs(b))
 
