@@ -87,3 +87,9 @@ def test_the_chapter_writes_what_it_teaches(stem):
     saved = {node.name for _, m, node in saved_definitions(load(path)) if m == module}
     missing = [n for n in names if n not in saved]
     assert not missing, f"{path.name} must write {missing} in a '# @save {module}' cell (the boundary rule)"
+
+
+def test_the_rule_is_written_in_the_readme():
+    readme = (CHAPTERS[0].parent.parent / "README.md").read_text()
+    contributing = readme.split("## Contributing", 1)[1].split("\n## ", 1)[0]
+    assert "# @save helpers.<module>" in contributing and "tests/test_boundary.py" in contributing
