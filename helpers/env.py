@@ -32,6 +32,8 @@ from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
+from .i18n import set_language
+
 PROFILES = ("offline", "full")
 HUB_HOST = ("huggingface.co", 443)
 
@@ -256,8 +258,12 @@ def full_profile_problem() -> str:
     return ""
 
 
-def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, verbose: bool = True) -> Environment:
+def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, verbose: bool = True,
+          language: str | None = None) -> Environment:
     """Prepare a chapter: choose the profile, find the device and precision, seed everything, quiet the logs.
+
+    ``language="zh"`` makes the quizzes and the exercise checkers speak Simplified Chinese (``"en"``: English;
+    default: ``BOOK_LANGUAGE``, else English; see :mod:`helpers.i18n`).
 
     Every chapter's first code cell calls this and prints one short block saying what ran. On Colab
     without a GPU it also says how to switch the runtime to one. A ``full`` request that cannot be met
@@ -265,6 +271,8 @@ def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, 
     :class:`ProfileError` when ``BOOK_PROFILE_STRICT=1``.
     """
     global _current
+    if language is not None:
+        set_language(language)
     wanted = requested_profile(profile)
     note = ""
     if wanted == "full":

@@ -25,6 +25,13 @@ imported and names the file, the question and the field of any mistake. :data:`Q
   state is saved in the notebook and the built website loads no widget JavaScript (which would have to come from a
   CDN, unreachable offline): the page shows no broken widget and no script error.
 
+**Languages.** ``helpers/quizzes/zh/NN.json`` holds the Chinese version of each quiz: the same ids, the same
+number of options in the same order, the same answers (``tests/test_i18n.py`` checks it). The reader's language
+(:func:`helpers.i18n.language`, set by ``helpers.setup(language="zh")`` or ``BOOK_LANGUAGE=zh``) picks the widget's
+and the static version's language. For the book build, which executes each chapter once for both sites, the static
+version holds both languages, each in an element with its ``lang``, and a style rule shows the one that matches the
+page's ``<html lang>`` (English on the English site and in Jupyter, Chinese on the Chinese site).
+
 Which case applies is decided by :func:`live_kernel`: headless executors (nbclient, which jupyter-book and
 nbconvert use, and nbval) send every cell with ``allow_stdin=False``, whereas interactive frontends allow
 ``input()``. ``BOOK_QUIZ=static`` or ``BOOK_QUIZ=widget`` in the environment overrides the guess.
@@ -40,8 +47,10 @@ import sys
 from importlib import resources
 from typing import Any
 
+from .i18n import language, normalise
+
 __all__ = ["FIELDS", "QUIZZES", "QuizWidget", "grade", "live_kernel", "load_quizzes", "parse_quiz", "questions",
-           "show", "static_html", "widget"]
+           "show", "static_html", "static_html_bilingual", "widget"]
 
 FIELDS = ("id", "question", "options", "answer", "explanation")
 """The fields of a question, all required, no others."""
@@ -113,12 +122,45 @@ def load_quizzes(folder: Any = None) -> dict[str, list[dict[str, Any]]]:
 QUIZZES: dict[str, list[dict[str, Any]]] = load_quizzes()
 
 
-def questions(chapter: str) -> list[dict[str, Any]]:
-    """The questions of ``chapter`` ("01", "1" or 1 all mean chapter 1), with a clear error for unknown ones."""
+def _load_translations() -> dict[str, list[dict[str, Any]]]:
+    try:
+        return load_quizzes(resources.files("helpers") / "quizzes" / "zh")
+    except FileNotFoundError:  # an install without the translations: the quizzes stay in English
+        return {}
+
+
+QUIZZES_ZH: dict[str, list[dict[str, Any]]] = _load_translations()
+"""The Chinese quizzes (``helpers/quizzes/zh/NN.json``), chapter -> questions, as :data:`QUIZZES`."""
+
+_TEXT = {
+    "en": {"title": "Quiz: chapter {n}", "sep": ". ", "static": "Answer each question in your head, then open <em>Show the "
+           "answer</em>.", "show": "Show the answer", "answer": "Answer", "live": "Pick an answer and press "
+           "<i>Check</i>.", "check": "Check", "score": "Score: {right} of {total} answered correctly.",
+           "pick": "Pick an option first.", "correct": "Correct. {why}",
+           "wrong": "Not quite. Think again and try another option."},
+    "zh": {"title": "测验：第 {n} 章", "sep": "。", "static": "先在心里回答每个问题，再展开<em>查看答案</em>。", "show": "查看答案",
+           "answer": "答案", "live": "选择一个答案，然后点击<i>检查</i>。", "check": "检查",
+           "score": "得分：{total} 题中答对 {right} 题。", "pick": "请先选择一个选项。", "correct": "正确。{why}",
+           "wrong": "还不对。再想一想，换一个选项试试。"},
+}
+_HTML_LANG = {"en": "en", "zh": "zh-CN"}
+_BILINGUAL_STYLE = ('<style>html:not([lang^="zh"]) .bertbook-quiz[lang^="zh"], '
+                    'html[lang^="zh"] .bertbook-quiz[lang="en"] {display: none;}</style>')
+
+
+def questions(chapter: str, lang: str | None = None) -> list[dict[str, Any]]:
+    """The questions of ``chapter`` ("01", "1" or 1 all mean chapter 1), with a clear error for unknown ones, in
+    ``lang`` ("en" or "zh"; default: :func:`helpers.i18n.language`; English where no translation exists)."""
     key = f"{int(chapter):02d}" if str(chapter).strip().isdigit() else str(chapter).strip()
     if key not in QUIZZES:
         raise KeyError(f"no quiz for chapter {chapter!r}; quizzes exist for {', '.join(sorted(QUIZZES))}.")
+    if (normalise(lang) if lang else language()) == "zh" and key in QUIZZES_ZH:
+        return QUIZZES_ZH[key]
     return QUIZZES[key]
+
+
+def _lang(lang: str | None) -> str:
+    return normalise(lang) if lang else language()
 
 
 def _chapter_key(chapter: str) -> str:
@@ -126,14 +168,15 @@ def _chapter_key(chapter: str) -> str:
     return f"{int(chapter):02d}" if str(chapter).strip().isdigit() else str(chapter).strip()
 
 
-def grade(chapter: str, index: int, choice: int | str | None) -> tuple[bool, str]:
-    """Grade one answer: ``choice`` is an option's index or its text. Returns ``(correct, message)``."""
-    qs = questions(chapter)
+def grade(chapter: str, index: int, choice: int | str | None, lang: str | None = None) -> tuple[bool, str]:
+    """Grade one answer: ``choice`` is an option's index or its text. Returns ``(correct, message)`` in ``lang``."""
+    text = _TEXT[_lang(lang)]
+    qs = questions(chapter, lang)
     if not 0 <= index < len(qs):
         raise IndexError(f"chapter {chapter} has questions 0 to {len(qs) - 1}, not {index}.")
     q = qs[index]
     if choice is None:
-        return False, "Pick an option first."
+        return False, text["pick"]
     if isinstance(choice, str):
         if choice not in q["options"]:
             raise ValueError(f"{choice!r} is not one of the options of question {index + 1}.")
@@ -141,8 +184,8 @@ def grade(chapter: str, index: int, choice: int | str | None) -> tuple[bool, str
     if not 0 <= int(choice) < len(q["options"]):
         raise IndexError(f"question {index + 1} has options 0 to {len(q['options']) - 1}, not {choice}.")
     if int(choice) == q["answer"]:
-        return True, f"Correct. {q['explanation']}"
-    return False, "Not quite. Think again and try another option."
+        return True, text["correct"].format(why=q["explanation"])
+    return False, text["wrong"]
 
 
 def _inline(text: str) -> str:
@@ -157,22 +200,30 @@ def _plain(text: str) -> str:
     return text.replace("`", "").replace("*", "")
 
 
-def static_html(chapter: str) -> str:
-    """The quiz as static HTML: the questions and options, each answer and explanation behind a <details> toggle."""
-    key = _chapter_key(chapter)
-    parts = [f'<div class="bertbook-quiz" data-chapter="{key}">',
-             f"<p><strong>Quiz: chapter {int(key) if key.isdigit() else key}</strong>. Answer each question in "
-             "your head, then open <em>Show the answer</em>.</p>", "<ol>"]
-    for q in questions(key):
+def static_html(chapter: str, lang: str | None = None) -> str:
+    """The quiz as static HTML in ``lang`` (default: the reader's language): the questions and options, each answer
+    and explanation behind a <details> toggle."""
+    key, lang = _chapter_key(chapter), _lang(lang)
+    text = _TEXT[lang]
+    title = text["title"].format(n=int(key) if key.isdigit() else key)
+    parts = [f'<div class="bertbook-quiz" data-chapter="{key}" lang="{_HTML_LANG[lang]}">',
+             f"<p><strong>{title}</strong>{text['sep']}{text['static']}</p>", "<ol>"]
+    for q in questions(key, lang):
         letters = "abcdefghij"
         options = "".join(f"<li>{_inline(o)}</li>" for o in q["options"])
         right = q["answer"]
         parts.append(f'<li class="bertbook-quiz-question"><p>{_inline(q["question"])}</p>'
                      f'<ol type="a">{options}</ol>'
-                     f"<details><summary>Show the answer</summary><p><strong>Answer: {letters[right]}) "
+                     f"<details><summary>{text['show']}</summary><p><strong>{text['answer']}: {letters[right]}) "
                      f"{_inline(q['options'][right])}</strong> {_inline(q['explanation'])}</p></details></li>")
     parts.append("</ol></div>")
     return "\n".join(parts)
+
+
+def static_html_bilingual(chapter: str) -> str:
+    """Both languages' static quizzes and the style rule that shows the one of the page's ``<html lang>``: what the
+    book build stores, so that one execution serves the English and the Chinese site."""
+    return "\n".join([_BILINGUAL_STYLE, static_html(chapter, "en"), static_html(chapter, "zh")])
 
 
 class QuizWidget:
@@ -182,19 +233,20 @@ class QuizWidget:
     answered correctly; ``box`` is the whole quiz (display it). :meth:`check` is the buttons' callback.
     """
 
-    def __init__(self, chapter: str):
+    def __init__(self, chapter: str, lang: str | None = None):
         import ipywidgets as widgets
 
-        self.chapter = _chapter_key(chapter)
-        self.questions = questions(self.chapter)
+        self.chapter, self.lang = _chapter_key(chapter), _lang(lang)
+        self.text = _TEXT[self.lang]
+        self.questions = questions(self.chapter, self.lang)
         self.correct = [False] * len(self.questions)
         self.radios, self.buttons, self.feedback = [], [], []
-        rows = [widgets.HTML(f"<b>Quiz: chapter {int(self.chapter) if self.chapter.isdigit() else self.chapter}"
-                             "</b>. Pick an answer and press <i>Check</i>.")]
+        title = self.text["title"].format(n=int(self.chapter) if self.chapter.isdigit() else self.chapter)
+        rows = [widgets.HTML(f"<b>{title}</b>{self.text['sep']}{self.text['live']}")]
         for i, q in enumerate(self.questions):
             radio = widgets.RadioButtons(options=[(_plain(o), k) for k, o in enumerate(q["options"])], value=None,
                                          layout=widgets.Layout(width="max-content"))
-            button = widgets.Button(description="Check", button_style="primary")
+            button = widgets.Button(description=self.text["check"], button_style="primary")
             note = widgets.HTML("")
             button.on_click(lambda _button, i=i: self.check(i))
             self.radios.append(radio)
@@ -207,11 +259,11 @@ class QuizWidget:
         self.box = widgets.VBox(rows)
 
     def _score_text(self) -> str:
-        return f"Score: {sum(self.correct)} of {len(self.questions)} answered correctly."
+        return self.text["score"].format(right=sum(self.correct), total=len(self.questions))
 
     def check(self, index: int) -> bool:
         """Grade question ``index`` with the option selected now; update its feedback line and the score."""
-        ok, message = grade(self.chapter, index, self.radios[index].value)
+        ok, message = grade(self.chapter, index, self.radios[index].value, self.lang)
         colour = "#1a7f37" if ok else "#b35900"
         mark = "✓" if ok else "✗"
         self.feedback[index].value = f'<span style="color:{colour}">{mark} {_inline(message)}</span>'
@@ -221,9 +273,9 @@ class QuizWidget:
         return ok
 
 
-def widget(chapter: str) -> QuizWidget:
-    """Build (without displaying) the ipywidgets quiz of ``chapter``."""
-    return QuizWidget(chapter)
+def widget(chapter: str, lang: str | None = None) -> QuizWidget:
+    """Build (without displaying) the ipywidgets quiz of ``chapter`` in ``lang`` (default: the reader's)."""
+    return QuizWidget(chapter, lang)
 
 
 def live_kernel() -> bool:
@@ -253,16 +305,17 @@ def show(chapter: str, interactive: bool | None = None) -> QuizWidget | None:
     """Display the quiz of ``chapter``: widgets plus a static fallback when live, the static HTML otherwise.
 
     ``interactive`` forces one or the other (default: :func:`live_kernel`). Returns the :class:`QuizWidget` when
-    one was shown, else None.
+    one was shown, else None. Headless, the static version holds both languages (:func:`static_html_bilingual`);
+    live, the reader's language.
     """
     from IPython.display import HTML, display
 
-    page = static_html(chapter)
     if interactive is None:
         interactive = live_kernel()
     if not interactive:
-        display(HTML(page))
+        display(HTML(static_html_bilingual(chapter)))
         return None
+    page = static_html(chapter)
     try:
         quiz = QuizWidget(chapter)
         bundle = quiz.box._repr_mimebundle_() or {}

@@ -4,7 +4,8 @@ A checker never raises because of the *answer*. These helpers turn the usual non
 ``False``: ``None`` (the stub of the student notebooks, :func:`_not_answered`), a function still raising
 ``NotImplementedError`` (:func:`_not_written`), something that is not a function (:func:`_function_guard`), a
 function that crashes (:func:`_call_student`). :func:`_report` prints the one-line verdict, ``✓ ...`` or
-``✗ ...``, wrapped at 110 characters for the page.
+``✗ ...``, wrapped at 110 characters for the page, in the reader's language (:func:`helpers.i18n.translate`:
+English, or Chinese after ``helpers.setup(language="zh")``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import textwrap
 import traceback
 from typing import Any
 
+from ..i18n import translate
+
 
 def _report(exercise_id: str, ok: bool, message: str) -> bool:
     mark = "✓" if ok else "✗"
-    print(textwrap.fill(f"{mark} Exercise {exercise_id}: {message}", width=110, subsequent_indent="  ",
+    text = translate(f"Exercise {exercise_id}: {message}")
+    print(textwrap.fill(f"{mark} {text}", width=110, subsequent_indent="  ",
                         break_long_words=False, break_on_hyphens=False))
     return ok
 
