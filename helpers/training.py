@@ -212,11 +212,44 @@ def make_optimizer(model, lr: float, weight_decay: float, device: torch.device) 
         return torch.optim.AdamW(groups, lr=lr)
 
 
-def make_scheduler(optimizer, total_steps: int, warmup_ratio: float):
-    """Linear warm-up over ``warmup_ratio`` of the steps, then linear decay to zero."""
-    from transformers import get_linear_schedule_with_warmup
+SCHEDULES = ("linear", "constant", "cosine", "exponential")  # what train(schedule=...) accepts
+EXPONENTIAL_FINAL = 0.01  # the exponential schedule ends at lr x 0.01 at the last step
 
-    return get_linear_schedule_with_warmup(optimizer, math.ceil(warmup_ratio * total_steps), total_steps)
+
+def make_scheduler(optimizer, total_steps: int, warmup_ratio: float, schedule: str = "linear",
+                   final_fraction: float = EXPONENTIAL_FINAL):
+    """Linear warm-up over ``warmup_ratio`` of the steps, then the rate follows ``schedule`` (chapter 4 compares them):
+
+    * ``"linear"`` (the default): linear decay to zero at the last step;
+    * ``"constant"``: the peak rate until the end;
+    * ``"cosine"``: half a cosine, from the peak down to zero at the last step;
+    * ``"exponential"``: the rate shrinks by the same factor every step, from the peak to ``lr x final_fraction``
+      (``lr x 0.01`` by default) at the last step: exponential decay never reaches zero, so it needs a stated end.
+
+    The first three are transformers' own schedules (:func:`transformers.get_scheduler`); the exponential one is a
+    ``torch.optim.lr_scheduler.LambdaLR``, because transformers has none.
+    """
+    from transformers import get_scheduler
+
+    check_schedule(schedule)
+    warmup = math.ceil(warmup_ratio * total_steps)
+    if schedule == "exponential":
+        decay_steps = max(total_steps - 1 - warmup, 1)  # the last step (number total_steps - 1) uses the final rate
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return step / warmup  # the same warm-up as transformers' schedules
+            return final_fraction ** (min(step - warmup, decay_steps) / decay_steps)
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    name = {"constant": "constant_with_warmup"}.get(schedule, schedule)
+    return get_scheduler(name, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
+
+
+def check_schedule(schedule: str) -> None:
+    """A clear error for a schedule :func:`make_scheduler` does not know."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}.")
 
 
 def default_train_batch_size(device: torch.device, n_train: int) -> int:
@@ -461,6 +494,7 @@ class Config:
     precision: str
     pool_batches: int | None
     data: str
+    schedule: str = "linear"
 
 
 @dataclass
@@ -551,7 +585,7 @@ def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: to
         except Exception:  # noqa: BLE001 - a model without SDPA support trains with eager attention
             attn_before = None
     optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay, device)
-    scheduler = make_scheduler(optimizer, total_steps, cfg.warmup_ratio)
+    scheduler = make_scheduler(optimizer, total_steps, cfg.warmup_ratio, cfg.schedule)
     scaler = torch.amp.GradScaler(device.type) if cfg.precision == "fp16" else None
     autocast = autocast_for(device, cfg.precision)
     forward_model = model
@@ -778,7 +812,10 @@ def read_inputs(model, train_data, eval_data, tokenizer):
     return tokenizer, (texts, labels, names), evaluation
 
 
-def check_settings(metric: str, epochs: int, grad_accum: int, resume: bool, checkpoint_dir) -> None:
+def check_settings(metric: str, epochs: int, grad_accum: int, resume: bool, checkpoint_dir,
+                   schedule: str = "linear") -> None:
+    """Clear errors for settings that cannot work, before anything runs."""
+    check_schedule(schedule)
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}.")
     if epochs < 1 or grad_accum < 1:
@@ -858,7 +895,7 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
           checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None, resume: bool = False,
           seed: int = 0, progress: bool = True, log_every: int = 20, class_weights: Sequence[float] | None = None,
           pool_batches: int | None = None, device: str | torch.device | None = None,
-          eval_batch_size: int | None = None,
+          eval_batch_size: int | None = None, schedule: str = "linear",
           on_step: Callable[[int], None] | None = None) -> TrainResult:
     """Fine-tune ``model`` on ``train_data``; evaluate on ``eval_data`` after every epoch.
 
@@ -874,19 +911,19 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
     ``device`` (``"cuda"``, ``"cpu"``, a ``torch.device``; default :func:`helpers.env.detect_device`): the model is
     moved there in place, with all the data; the history comes back as plain numbers. ``precision="fp16"`` uses a loss
     scaler (``torch.amp.GradScaler``); steps it skips for inf/NaN gradients do not advance the schedule and are
-    counted in ``config["skipped_steps"]``.
+    counted in ``config["skipped_steps"]``. ``schedule``: the rate after the warm-up (:func:`make_scheduler`).
     """
     started, notes = time.perf_counter(), []
     # 1. Prepare: check inputs and settings, choose device, precision, batch and rate, tokenise once, build the step.
     tokenizer, train_split, eval_split = read_inputs(model, train_data, eval_data, tokenizer)
-    check_settings(metric, epochs, grad_accum, resume, checkpoint_dir)
+    check_settings(metric, epochs, grad_accum, resume, checkpoint_dir, schedule)
     name_classes(model, train_split[2])
     device, precision = choose_device_and_precision(device, precision)
     data = encode_splits(model, tokenizer, train_split, eval_split, max_length, device)
     micro = batch_size or default_train_batch_size(device, len(data.host_lengths))
     lr = lr if lr is not None else default_lr(model, micro * grad_accum)
     cfg = Config(epochs, micro * grad_accum, lr, weight_decay, warmup_ratio, data.max_length, max_grad_norm, seed,
-                 metric, precision, pool_batches, data.fingerprint)
+                 metric, precision, pool_batches, data.fingerprint, schedule)
     sampler = LengthBucketSampler(data.host_lengths, cfg.effective_batch, seed=seed, pool_batches=pool_batches)
     steps_per_epoch = len(sampler)
     parts = prepare_step(model, data.train, cfg, epochs * steps_per_epoch, device, compile, class_weights)

@@ -434,3 +434,42 @@ def test_no_function_in_training_is_longer_than_80_lines():
                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}  # from `def` to the last line
     assert lengths["train"] <= 80
     assert {name: n for name, n in lengths.items() if n > 80} == {}
+
+
+# --- learning-rate schedules (issue 15): the same warm-up, then linear, constant, cosine or exponential ------------
+
+def rates(schedule, total=20, warmup_ratio=0.2, **kw):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = train_module.make_scheduler(optimizer, total, warmup_ratio, schedule, **kw)
+    out = []
+    for _ in range(total):
+        out.append(scheduler.get_last_lr()[0])
+        optimizer.step()
+        scheduler.step()
+    return np.array(out)
+
+
+def test_schedules_share_the_warmup_and_then_differ():
+    curves = {name: rates(name) for name in train_module.SCHEDULES}
+    for name, lrs in curves.items():  # warm-up over 4 of 20 steps: 0, 0.25, 0.5, 0.75, then the peak
+        assert lrs[:5].tolist() == pytest.approx([0, 0.25, 0.5, 0.75, 1.0]), name
+    assert curves["constant"][4:].tolist() == pytest.approx([1.0] * 16)
+    assert (np.diff(curves["linear"][4:]) < 0).all() and curves["linear"][-1] == pytest.approx(1 / 16)
+    assert curves["cosine"][12] == pytest.approx(0.5) and curves["cosine"][-1] < 0.01
+    decay = curves["exponential"][4:]
+    assert decay[-1] == pytest.approx(0.01) and np.allclose(decay[1:] / decay[:-1], 0.01 ** (1 / 15))
+    assert rates("exponential", final_fraction=0.1)[-1] == pytest.approx(0.1)
+
+
+def test_train_records_the_schedule_and_follows_it(tokenizer):
+    result = train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=2, batch_size=4, lr=1e-3,
+                   warmup_ratio=0.25, schedule="cosine", **quiet())
+    assert result.config["schedule"] == "cosine"
+    assert result.steps["lr"].tolist() == pytest.approx((rates("cosine", total=12, warmup_ratio=0.25) * 1e-3).tolist())
+    assert train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8,
+                 **quiet()).config["schedule"] == "linear"  # the default, as before
+
+
+def test_unknown_schedule_names_the_choices(tokenizer, no_training):
+    with pytest.raises(ValueError, match="schedule must be one of linear, constant, cosine, exponential; got 'step'"):
+        train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, schedule="step", **quiet())
