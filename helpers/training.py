@@ -186,11 +186,19 @@ class LengthBucketSampler:
 # ----------------------------------------------------------------------------------------------------
 
 def param_groups(model, weight_decay: float) -> list[dict]:
-    """Two groups: weight decay on weight matrices, none on biases and LayerNorm (1-d tensors)."""
+    """Two groups: weight decay on weight matrices, none on biases and LayerNorm (1-d tensors).
+
+    Only parameters with ``requires_grad=True`` are in them: a reader who freezes the encoder except its top
+    layers (chapter 4's feature extraction against fine-tuning) calls :func:`train` as usual, and the frozen
+    weights stay exactly as they were (no update, no weight decay).
+    """
     decay, no_decay = [], []
     for p in model.parameters():
         if p.requires_grad:
             (no_decay if p.ndim < 2 else decay).append(p)
+    if not decay and not no_decay:
+        raise ValueError("No parameter of the model has requires_grad=True: there is nothing to train. Unfreeze "
+                         "some, e.g. `for p in model.classifier.parameters(): p.requires_grad = True`.")
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
@@ -864,6 +872,12 @@ def encode_splits(model, tokenizer, train: tuple, evaluation: tuple | None, max_
     return Splits(train_enc.to(device), train_enc.lengths.numpy(), fingerprint(train_enc), eval_enc, max_length)
 
 
+def parameter_counts(model) -> dict:
+    """How many weights the model has, and how many of them training changed (``requires_grad=True``)."""
+    return {"parameters": sum(p.numel() for p in model.parameters()),
+            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+
+
 def finish(model, loop: LoopState, config: dict, notes: list[str], *, metric: str, patience: int | None,
            keep_best: bool, started: float) -> TrainResult:
     """Say what happened (skipped fp16 steps, early stopping), load the best weights, return the result."""
@@ -879,7 +893,8 @@ def finish(model, loop: LoopState, config: dict, notes: list[str], *, metric: st
     model.eval()
     return TrainResult(model=model, history=pd.DataFrame(loop.history), steps=pd.DataFrame(loop.steps),
                        best=loop.best_row, config={**config, "grad_accum": loop.grad_accum,
-                                                   "skipped_steps": loop.skipped_steps},
+                                                   "skipped_steps": loop.skipped_steps,
+                                                   **parameter_counts(model)},
                        seconds=time.perf_counter() - started, notes=notes)
 
 

@@ -473,3 +473,31 @@ def test_train_records_the_schedule_and_follows_it(tokenizer):
 def test_unknown_schedule_names_the_choices(tokenizer, no_training):
     with pytest.raises(ValueError, match="schedule must be one of linear, constant, cosine, exponential; got 'step'"):
         train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, schedule="step", **quiet())
+
+
+# --- frozen weights (issue 15): only requires_grad=True parameters are optimised and counted -----------------------
+
+def test_frozen_parameters_stay_bitwise_equal_and_are_not_counted(tokenizer):
+    model = tiny_model(dropout=0.0)
+    for p in model.bert.parameters():
+        p.requires_grad = False
+    for p in model.bert.encoder.layer[-1].parameters():  # unfreeze the top layer only (with the head)
+        p.requires_grad = True
+    before = weights_of(model)
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    decay, no_decay = param_groups(model, 0.01)
+    assert sum(len(g["params"]) for g in (decay, no_decay)) == len(list(model.parameters())) - len(frozen)
+    result = train(model, (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, lr=1e-2, **quiet())
+    after = result.model.state_dict()
+    assert frozen and all(torch.equal(before[n], after[n]) for n in frozen)
+    assert all(not torch.equal(before[n], after[n]) for n, p in model.named_parameters() if p.requires_grad)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert result.config["trainable_parameters"] == trainable < result.config["parameters"]
+
+
+def test_a_fully_frozen_model_is_refused(tokenizer, no_training):
+    model = tiny_model()
+    for p in model.parameters():
+        p.requires_grad = False
+    with pytest.raises(ValueError, match="nothing to train"):
+        train(model, (TEXTS, LABELS), tokenizer=tokenizer, **quiet())
