@@ -63,9 +63,12 @@ METRICS = {"accuracy": "max", "f1": "max", "loss": "min"}
 # 1. Inputs: what the reader may pass, and clear errors for what cannot work
 # ----------------------------------------------------------------------------------------------------
 
-def as_texts_and_labels(data, what: str = "train_data") -> tuple[list, list, list[str] | None]:
-    """``(texts, labels, class names or None)`` from a ``datasets.Dataset`` or a ``(texts, labels)`` pair."""
-    names = None
+def as_texts_and_labels(data, what: str = "train_data", names: list[str] | None = None
+                        ) -> tuple[list, list, list[str] | None]:
+    """``(texts, labels, class names or None)`` from a ``datasets.Dataset``, a pandas DataFrame or a ``(texts,
+    labels)`` pair. ``names``: the class names the labels must be numbered by (a DataFrame's string labels)."""
+    if isinstance(data, pd.DataFrame):
+        return frame_texts_and_labels(data, what, names)
     if hasattr(data, "column_names") and hasattr(data, "features"):  # a datasets.Dataset
         missing = {"text", "label"} - set(data.column_names)
         if missing:
@@ -77,8 +80,38 @@ def as_texts_and_labels(data, what: str = "train_data") -> tuple[list, list, lis
     if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data[0], str):
         texts, labels = data
         return list(texts), list(labels), None
-    raise TypeError(f"{what} must be a datasets.Dataset with 'text' and 'label' columns or a pair "
-                    f"(texts, labels); got {type(data).__name__}.")
+    raise TypeError(f"{what} must be a datasets.Dataset or a pandas DataFrame with 'text' and 'label' columns, or a "
+                    f"pair (texts, labels); got {type(data).__name__}.")
+
+
+def frame_texts_and_labels(frame: pd.DataFrame, what: str, names: list[str] | None) -> tuple[list, list, list | None]:
+    """A DataFrame's ``text`` and ``label`` columns as ``(texts, labels, class names or None)``.
+
+    Integer labels are kept as they are (class ids). Strings, a categorical or bools become class ids by
+    :mod:`helpers.tables`' rules (sorted strings, the categories' order), or by ``names`` when given (the model's
+    own class names, or the training split's for ``eval_data``). Missing labels and float labels get the errors
+    :func:`helpers.tables.from_table` gives (a whole-number float column: convert it with ``astype(int)``).
+    """
+    from .tables import _check_columns, _label_ids
+
+    try:
+        _check_columns(frame, "text", "label")
+    except (KeyError, ValueError) as err:
+        raise type(err)(f"{what}: {err.args[0]}") from None
+    values = frame["label"]
+    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return list(frame["text"]), [int(y) for y in values], None
+    try:
+        ids, found = _label_ids(values)  # raises for float labels
+    except ValueError as err:
+        raise ValueError(f"{what}: {err}") from None
+    if names is None:
+        return list(frame["text"]), ids.tolist(), found
+    unknown = sorted(set(found) - set(names))
+    if unknown:
+        raise ValueError(f"{what} has labels {unknown} that are not among the classes {names}.")
+    lookup = {n: i for i, n in enumerate(names)}
+    return list(frame["text"]), [lookup[found[i]] for i in ids], list(names)
 
 
 def check_inputs(model, tokenizer, texts: list, labels: list, what: str = "train_data") -> None:
@@ -99,6 +132,12 @@ def check_inputs(model, tokenizer, texts: list, labels: list, what: str = "train
         if not isinstance(t, str):
             raise TypeError(f"{what}: text {i} is {type(t).__name__} ({t!r:.60}), not a string.")
     for i, y in enumerate(labels):
+        if isinstance(y, (float, np.floating)):
+            fix = ("drop the rows without a label" if math.isnan(y) else "convert them to integers first, e.g. "
+                   "df['label'] = df['label'].astype(int) or labels = [int(y) for y in labels]")
+            raise ValueError(f"{what}: label {i} is {y!r}, a float: labels must be integer class ids 0.."
+                             f"{num_labels - 1}; {fix}. (pandas turns an integer column into floats when a value "
+                             "is missing.)")
         if isinstance(y, bool) or not isinstance(y, (int, np.integer)) or not 0 <= int(y) < num_labels:
             raise ValueError(f"{what}: label {i} is {y!r}, but the model's head has {num_labels} classes: labels "
                              f"must be integers 0..{num_labels - 1}. Load the model with the right num_labels.")
@@ -809,12 +848,14 @@ class Progress:
 
 def read_inputs(model, train_data, eval_data, tokenizer):
     """``(tokenizer, (texts, labels, class names), (eval texts, eval labels) or None)``, all checked."""
-    texts, labels, names = as_texts_and_labels(train_data, "train_data")
+    own = list(model.config.id2label.values()) if hasattr(model, "config") else []
+    own = None if not own or all(str(v).startswith("LABEL_") for v in own) else own  # the head's real class names
+    texts, labels, names = as_texts_and_labels(train_data, "train_data", own)
     tokenizer = tokenizer if tokenizer is not None else find_tokenizer(model)
     check_inputs(model, tokenizer, texts, labels, "train_data")
     evaluation = None
     if eval_data is not None:
-        eval_texts, eval_labels, _ = as_texts_and_labels(eval_data, "eval_data")
+        eval_texts, eval_labels, _ = as_texts_and_labels(eval_data, "eval_data", names or own)
         check_inputs(model, tokenizer, eval_texts, eval_labels, "eval_data")
         evaluation = (eval_texts, eval_labels)
     return tokenizer, (texts, labels, names), evaluation

@@ -501,3 +501,62 @@ def test_a_fully_frozen_model_is_refused(tokenizer, no_training):
         p.requires_grad = False
     with pytest.raises(ValueError, match="nothing to train"):
         train(model, (TEXTS, LABELS), tokenizer=tokenizer, **quiet())
+
+
+# --- a pandas DataFrame as data (issue 15): text and label columns; label names become class names -----------------
+
+def test_dataframe_with_string_labels_names_the_classes(tokenizer):
+    import pandas as pd
+
+    names = np.array(["negative", "positive"])
+    frame = pd.DataFrame({"text": TEXTS, "label": names[LABELS], "other": 0})
+    eval_frame = pd.DataFrame({"text": EVAL[0][:2], "label": ["positive", "positive"]})  # one class only: same ids
+    result = train(tiny_model(), frame, eval_frame, tokenizer=tokenizer, epochs=1, batch_size=8, **quiet())
+    assert result.model.config.id2label == {0: "negative", 1: "positive"}
+    pairs = train_module.as_texts_and_labels(eval_frame, "eval_data", ["negative", "positive"])
+    assert pairs[1] == [1, 1]
+    frame["label"] = pd.Categorical(frame["label"], categories=["positive", "negative"])  # the categories' order
+    assert train_module.as_texts_and_labels(frame)[1:] == ([1 - y for y in LABELS], ["positive", "negative"])
+    int_frame = pd.DataFrame({"text": TEXTS, "label": LABELS})
+    assert train_module.as_texts_and_labels(int_frame) == (TEXTS, LABELS, None)
+
+
+def test_dataframe_follows_the_models_own_class_names(tokenizer):
+    import pandas as pd
+
+    model = tiny_model()
+    model.config.id2label, model.config.label2id = {0: "pos", 1: "neg"}, {"pos": 0, "neg": 1}
+    frame = pd.DataFrame({"text": TEXTS, "label": np.array(["neg", "pos"])[LABELS]})  # sorted order would differ
+    _, (texts, labels, names), _ = train_module.read_inputs(model, frame, None, tokenizer)
+    assert labels == [1 - y for y in LABELS] and names == ["pos", "neg"]
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([0, None] + [1] * 22, r"label 1 is nan, a float: .* drop the rows without a label"),
+    ([0, 2.0] + [1] * 22, r"label 1 is 2.0, a float: .*df\['label'\] = df\['label'\].astype\(int\)"),
+])
+def test_float_labels_say_how_to_fix_them(tokenizer, no_training, labels, message):
+    with pytest.raises(ValueError, match=message):  # the list form: no "num_labels" advice for a float
+        train(tiny_model(), (TEXTS, [float("nan") if y is None else y for y in labels]), tokenizer=tokenizer,
+              **quiet())
+
+
+def test_dataframe_label_errors_are_clear(tokenizer, no_training):
+    import pandas as pd
+
+    cases = [
+        (pd.DataFrame({"text": TEXTS, "label": [np.nan] + LABELS[1:]}), "train_data: 1 row.*no value in 'label'"),
+        (pd.DataFrame({"text": TEXTS, "label": np.array(LABELS, dtype=float)}), r"astype\(int\)"),
+        (pd.DataFrame({"text": TEXTS, "label": [0.5] + LABELS[1:]}), "fractional"),
+        (pd.DataFrame({"text": TEXTS, "label": [5] + LABELS[1:]}), "label 0 is 5, but the model's head has 2"),
+        (pd.DataFrame({"text": TEXTS, "label": ["a", "b", "c"] * 8}), "3 texts|not among|num_labels|head has 2"),
+        (pd.DataFrame({"sentence": TEXTS, "label": LABELS}), "train_data: The table has no text column"),
+    ]
+    for frame, message in cases[:4] + cases[5:]:
+        with pytest.raises((ValueError, KeyError), match=message):
+            train(tiny_model(), frame, tokenizer=tokenizer, **quiet())
+    with pytest.raises(ValueError, match="label 2 is 2"):  # three string classes for a 2-class head
+        train(tiny_model(), cases[4][0], tokenizer=tokenizer, **quiet())
+    good = pd.DataFrame({"text": TEXTS, "label": np.array(["neg", "pos"])[LABELS]})
+    with pytest.raises(ValueError, match=r"eval_data has labels \['meh'\] that are not among"):
+        train(tiny_model(), good, pd.DataFrame({"text": ["ok"], "label": ["meh"]}), tokenizer=tokenizer, **quiet())
