@@ -1,5 +1,5 @@
 """helpers.exercises.ch5: every checker of chapter 5 accepts the reference solution and rejects the typical wrong
-answers with a hint: one class's precision, recall and F1 (against scikit-learn), the ECE.
+answers with a hint: one class's precision, recall and F1 (against scikit-learn), the maximum calibration error.
 
 The references are computed independently here, with the libraries, so the checkers are tested against them, not
 against themselves. A checker must never raise because of the answer: None (the student notebooks' stub), a wrong
@@ -83,17 +83,17 @@ def test_class_scores_unknown_label_is_a_notebook_mistake(topic_predictions):
         ch5.class_scores_by_hand((1, 1, 1), y_true=[0], y_pred=[0], names=TOPICS, label="weather")
 
 
-# ---------------------------------------------------------------------------------------------- 5.2 ECE
+# ---------------------------------------------------------------------------------------------- 5.2 MCE
 
-def good_ece(probs, labels, n_bins):
+def good_mce(probs, labels, n_bins):
     conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
-    total = 0.0
+    gaps = []
     for b in range(n_bins):
         lo, hi = b / n_bins, (b + 1) / n_bins
         inside = (conf > lo) & (conf <= hi) if b else (conf >= lo) & (conf <= hi)
         if inside.any():
-            total += inside.mean() * abs(correct[inside].mean() - conf[inside].mean())
-    return total
+            gaps.append(abs(correct[inside].mean() - conf[inside].mean()))
+    return max(gaps)
 
 
 @pytest.fixture(scope="module")
@@ -104,47 +104,59 @@ def binary_probs():
     return np.stack([1 - p1, p1], axis=1), labels
 
 
-def test_ece_accepts_the_reference(capsys, binary_probs):
+def test_mce_accepts_the_reference(capsys, binary_probs):
     from sklearn.calibration import calibration_curve
+
+    import helpers.evaluate as ev
 
     probs, labels = binary_probs
     conf, correct = probs.max(axis=1), (probs.argmax(axis=1) == labels).astype(int)
     prob_true, prob_pred = calibration_curve(correct, conf, n_bins=10)  # the bins scikit-learn makes
-    counts = np.histogram(conf, bins=np.linspace(0, 1, 11))[0]
-    counts = counts[counts > 0]
-    assert np.isclose(good_ece(probs, labels, 10), np.sum(counts / counts.sum() * np.abs(prob_true - prob_pred)))
-    ok, out = verdict(capsys, check.exercise, "5.2", good_ece, probs=probs, labels=labels)
+    assert np.isclose(good_mce(probs, labels, 10), np.max(np.abs(prob_true - prob_pred)))
+    assert good_mce(probs, labels, 10) >= ev.expected_calibration_error(probs, labels, 10)
+    ok, out = verdict(capsys, check.exercise, "5.2", good_mce, probs=probs, labels=labels)
     assert ok and "correct on 3 inputs" in out
 
 
-def _unweighted(probs, labels, n_bins):
+def _mean_gap(probs, labels, n_bins):
     conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
     ids = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
     return np.mean([abs(correct[ids == b].mean() - conf[ids == b].mean()) for b in range(n_bins) if (ids == b).any()])
 
 
+def _signed(probs, labels, n_bins):
+    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
+    ids = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    return max(correct[ids == b].mean() - conf[ids == b].mean() for b in range(n_bins) if (ids == b).any())
+
+
 def _class_one(probs, labels, n_bins):
     p1 = probs[:, 1]
     ids = np.clip(np.ceil(p1 * n_bins).astype(int) - 1, 0, n_bins - 1)
-    return sum((ids == b).mean() * abs((labels[ids == b] == 1).mean() - p1[ids == b].mean())
-               for b in range(n_bins) if (ids == b).any())
+    return max(abs((labels[ids == b] == 1).mean() - p1[ids == b].mean()) for b in range(n_bins) if (ids == b).any())
+
+
+def _ece(probs, labels, n_bins):
+    import helpers.evaluate as ev
+
+    return ev.expected_calibration_error(probs, labels, n_bins)
 
 
 @pytest.mark.parametrize("fn, hint", [
-    (_unweighted, "plain mean over the bins"),
+    (_ece, "this is the ECE"), (_mean_gap, "plain mean of the gaps"), (_signed, "absolute value is missing"),
     (lambda p, y, n: abs(p.max(axis=1).mean() - (p.argmax(axis=1) == y).mean()), "overall gap"),
     (_class_one, "probability of class 1"),
-    (lambda p, y, n: good_ece(p, y, n) + 0.01, "Hint"),
+    (lambda p, y, n: good_mce(p, y, n) + 0.01, "Hint"),
     (lambda p, y, n: [0.1], "one number"),
-    (None, "no answer yet"), ("my_ece", "pass the function"), (lambda p, y: 0.0, "TypeError"),
+    (None, "no answer yet"), ("my_mce", "pass the function"), (lambda p, y: 0.0, "TypeError"),
 ])
-def test_ece_recognises_typical_slips(capsys, binary_probs, fn, hint):
+def test_mce_recognises_typical_slips(capsys, binary_probs, fn, hint):
     probs, labels = binary_probs
     ok, out = verdict(capsys, ch5.ece_function, fn, probs=probs, labels=labels)
     assert not ok and hint in out
 
 
-def test_ece_answers_the_student_stub(capsys, binary_probs):
+def test_mce_answers_the_student_stub(capsys, binary_probs):
     ok, out = verdict(capsys, ch5.ece_function, stub, probs=binary_probs[0], labels=binary_probs[1])
     assert not ok and "not written yet" in out
 
@@ -152,7 +164,7 @@ def test_ece_answers_the_student_stub(capsys, binary_probs):
 # ---------------------------------------------------------------------------------------------- every function exercise
 
 @pytest.mark.parametrize("checker, exercise_id, name", [
-    (ch5.ece_function, "5.2", "my_ece"),
+    (ch5.ece_function, "5.2", "my_mce"),
 ], ids=["5.2"])
 @pytest.mark.parametrize("case", GUARD_CASES)
 def test_function_exercises_report_non_functions_and_crashes(capsys, binary_probs, checker, exercise_id, name, case):

@@ -1,42 +1,44 @@
-"""Exercise checkers of chapter 3: BERT's masking rule, the MLM and NSP losses by hand, the encoding of a sentence pair.
+"""Exercise checkers of chapter 3: masking with an exact count per sequence, the MLM loss split by what the masking
+did, the encoding of a sentence pair.
 
 Each checker registers itself under its exercise id; see :mod:`helpers.exercises` for the rules they share.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 from . import register
-from .guards import (_as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report,
-                     _slip_hint, _type_name)
+from .guards import _as_numbers, _call_student, _close, _function_guard, _not_answered, _report, _type_name
+
+MASK_NAME = "my_mask_exact"
+"""The function exercise 3.1 asks for."""
 
 
 @register("3.1")
 def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000,
-                     exercise_id: str = "3.1") -> bool:
-    """Exercise 3.1: a function ``my_mask_tokens(input_ids, tokenizer, generator)`` returning ``(masked, labels)``.
+                        exercise_id: str = "3.1") -> bool:
+    """Exercise 3.1: ``my_mask_exact(input_ids, tokenizer, generator)``, masking with an exact count per sequence.
 
-    BERT's rule: every token that is not special is chosen with probability 0.15; a chosen token becomes
-    ``[MASK]`` with probability 0.8, a token drawn uniformly from the vocabulary with probability 0.1, and stays
-    as it is otherwise; ``labels`` holds the original id at every chosen position and -100 elsewhere. The
-    function runs on the first ``max_rows`` rows of ``input_ids`` (a padded batch): the rates must lie within 4
-    binomial standard errors of their targets; special and padding tokens must never be chosen or changed, nor
-    any position that was not chosen; the input must stay as it was; and the same generator seed must give the
-    same result. Recognises labels only at ``[MASK]`` positions, the kept 10% without a label, the 80/10/10 split
-    made with two independent draws, one fixed "random" token, swapped outputs and the global random generator.
-
-    The checks run in that order, one part each: :func:`_masking_outputs` (the call, the pair, the shapes),
-    :func:`_masking_positions` (which positions are chosen, labelled and changed), :func:`_masking_rates` (the
-    rates and the random tokens) and :func:`_masking_seeds` (the generator).
+    The variant of BERT's rule that its original code used: in a row with n tokens that are not special, exactly
+    ``max(1, round(0.15 n))`` positions are chosen, at random (a row without such tokens gets none); a chosen
+    token becomes ``[MASK]`` with probability 0.8, a random token with probability 0.1, and stays as it is
+    otherwise; ``labels`` holds the original id at every chosen position and -100 elsewhere. The function runs
+    on the first ``max_rows`` rows of ``input_ids`` (a padded batch). Checked: the pair of outputs and the input
+    left as it was; special tokens never chosen and no unchosen position changed; the count of every row (either
+    rounding of a half is accepted); the 80/10/10 split within 4 binomial standard errors; chosen positions
+    spread over the whole row; the generator used. Recognises section 3.1's coin per token, rounding down, a
+    row left without a chosen token, the first positions taken instead of random ones, and the slips of the
+    80/10/10 split (two independent draws, the kept 10% without a label, one fixed "random" token).
     """
     import torch
 
     if input_ids is None or tokenizer is None:
-        raise TypeError("masking_function needs the chapter's batch and tokenizer: input_ids=big, tokenizer=tokenizer")
-    if (verdict := _function_guard(exercise_id, answer, "my_mask_tokens",
-                                   "input_ids, tokenizer, generator")) is not None:
+        raise TypeError("masking_function needs the chapter's batch and tokenizer: input_ids=big, "
+                        "tokenizer=tokenizer")
+    if (verdict := _function_guard(exercise_id, answer, MASK_NAME, "input_ids, tokenizer, generator")) is not None:
         return verdict
     original = torch.as_tensor(input_ids, dtype=torch.long)[:max_rows].clone()
     verdict, masked, labels = _masking_outputs(exercise_id, answer, original, tokenizer)
@@ -44,14 +46,26 @@ def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000,
         return verdict
     if (verdict := _masking_positions(exercise_id, original, masked, labels, tokenizer)) is not None:
         return verdict
-    verdict, n_eligible, shown = _masking_rates(exercise_id, original, masked, labels, tokenizer)
+    if (verdict := _masking_counts(exercise_id, original, labels, tokenizer)) is not None:
+        return verdict
+    verdict, n_chosen, shown = _masking_split(exercise_id, original, masked, labels, tokenizer)
     if verdict is not None:
+        return verdict
+    if (verdict := _masking_spread(exercise_id, original, labels, tokenizer)) is not None:
         return verdict
     if (verdict := _masking_seeds(exercise_id, answer, original, tokenizer)) is not None:
         return verdict
-    return _report(exercise_id, True, f"correct: on {n_eligible:,} eligible tokens the rates are {shown} (targets "
-                                      "0.15, 0.80, 0.10, 0.10); special and padding tokens are never chosen, every "
-                                      "chosen position carries its original id, and a seed reproduces the result.")
+    return _report(exercise_id, True, f"correct: every row has exactly max(1, round(0.15 n)) chosen positions "
+                                      f"({n_chosen:,} in all), spread over the whole row; of them {shown} (targets "
+                                      "0.80, 0.10, 0.10); special tokens are never chosen and a seed reproduces "
+                                      "the result.")
+
+
+def _eligible(original, tokenizer):
+    """The positions of ``original`` that are not special tokens (those that may be chosen)."""
+    import torch
+
+    return ~torch.isin(original, torch.tensor(sorted(set(tokenizer.all_special_ids))))
 
 
 def _masking_outputs(exercise_id: str, answer, original, tokenizer) -> tuple[bool | None, Any, Any]:
@@ -63,7 +77,7 @@ def _masking_outputs(exercise_id: str, answer, original, tokenizer) -> tuple[boo
         return _report(exercise_id, False, message), None, None
 
     given = original.clone()
-    ok, got = _call_student(exercise_id, answer, "my_mask_tokens", f"a batch of shape {tuple(original.shape)}",
+    ok, got = _call_student(exercise_id, answer, MASK_NAME, f"a batch of shape {tuple(original.shape)}",
                             given, tokenizer, torch.Generator().manual_seed(0))
     if not ok:
         return got, None, None
@@ -96,8 +110,8 @@ def _masking_positions(exercise_id: str, original, masked, labels, tokenizer) ->
 
     chosen = labels != -100
     if not bool(chosen.any()):
-        return _report(exercise_id, False, "every label is -100, so nothing was chosen: choose each non-special "
-                                           "token with probability 0.15.")
+        return _report(exercise_id, False, "every label is -100, so nothing was chosen: in a row with n tokens "
+                                           "that are not special, choose max(1, round(0.15 n)) of them.")
     if not bool((~chosen).any()):
         return _report(exercise_id, False, "no label is -100: the labels must be -100 at every position that was "
                                            "not chosen, so that the cross-entropy ignores them.")
@@ -106,11 +120,10 @@ def _masking_positions(exercise_id: str, original, masked, labels, tokenizer) ->
                 else "some labels differ from the original ids")
         return _report(exercise_id, False, f"{hint}: at a chosen position the label is the *original* token id "
                                            "(`input_ids`), the token the model must recover.")
-    special = torch.isin(original, torch.tensor(sorted({tokenizer.cls_token_id, tokenizer.sep_token_id,
-                                                        tokenizer.pad_token_id})))
-    if bool((chosen & special).any()):
-        return _report(exercise_id, False, f"{int((chosen & special).sum()):,} special or padding tokens ([CLS], "
-                                           "[SEP], [PAD]) were chosen: only the other tokens may be chosen. Hint: "
+    if bool((chosen & ~_eligible(original, tokenizer)).any()):
+        n = int((chosen & ~_eligible(original, tokenizer)).sum())
+        return _report(exercise_id, False, f"{n:,} special or padding tokens ([CLS], [SEP], [PAD]) were chosen: "
+                                           "only the other tokens may be chosen, and n counts only them. Hint: "
                                            "`torch.isin(input_ids, torch.tensor(tokenizer.all_special_ids))`.")
     changed = masked != original
     if bool((changed & ~chosen).any()):
@@ -123,56 +136,88 @@ def _masking_positions(exercise_id: str, original, masked, labels, tokenizer) ->
     return None
 
 
-def _masking_rates(exercise_id: str, original, masked, labels, tokenizer) -> tuple[bool | None, int, str]:
-    """Exercise 3.1, third part: the chosen, [MASK], random and kept rates within 4 binomial standard errors of
-    0.15, 0.8, 0.1 and 0.1, and random tokens drawn from the whole vocabulary. Returns (verdict or None, the
-    number of eligible tokens, the measured rates as text)."""
-    import torch
+def _masking_counts(exercise_id: str, original, labels, tokenizer) -> bool | None:
+    """Exercise 3.1, third part: each row holds exactly max(1, round(0.15 n)) chosen positions (n: its tokens that
+    are not special; none when n = 0). Either rounding of a half is accepted. None when right, else the verdict."""
+    n = _eligible(original, tokenizer).sum(dim=1).double()
+    count = (labels != -100).sum(dim=1).double()
+    x = 0.15 * n
+    ok = ((n == 0) & (count == 0)) | ((n > 0) & (count >= 1) & (((count - x).abs() <= 0.5 + 1e-6)
+                                                               | ((x < 1) & (count == 1))))
+    if bool(ok.all()):
+        return None
+    row = int((~ok).nonzero()[0])
+    example = (f"row {row} has {int(n[row])} tokens that are not special, so it needs exactly "
+               f"max(1, round(0.15 x {int(n[row])})) = {max(1, round(float(x[row])))} chosen positions, not "
+               f"{int(count[row])}")
+    if bool((ok | ((count == 0) & (x < 0.5) & (n > 0))).all()):
+        hint = "a short row got no chosen position: every row with tokens to choose gets at least one, max(1, ...)."
+    elif bool((ok | ((n > 0) & (count == x.floor()))).all()):
+        hint = ("the count is rounded down (`int(...)`): round to the nearest whole number, `round(0.15 * n)`, and "
+                "choose at least one.")
+    elif float((~ok).double().mean()) > 0.3:
+        hint = ("the counts vary from row to row as a coin per token makes them (section 3.1's rule): here choose "
+                "exactly k = max(1, round(0.15 n)) positions per row, e.g. the k smallest of one uniform number "
+                "per position.")
+    else:
+        hint = "count only the tokens that are not special, and choose exactly max(1, round(0.15 n)) of them."
+    return _report(exercise_id, False, f"{example}. Hint: {hint}")
 
-    def wrong(message: str) -> tuple[bool, int, str]:
-        return _report(exercise_id, False, message), n_eligible, shown
 
+def _masking_split(exercise_id: str, original, masked, labels, tokenizer) -> tuple[bool | None, int, str]:
+    """Exercise 3.1, fourth part: the [MASK], random and kept shares of the chosen positions within 4 binomial
+    standard errors of 0.8, 0.1 and 0.1, and random tokens drawn from the whole vocabulary. Returns (verdict or
+    None, the number of chosen positions, the measured shares as text)."""
     chosen, changed = labels != -100, masked != original
-    eligible = ~torch.isin(original, torch.tensor(sorted(set(tokenizer.all_special_ids))))
-    n_eligible, n_chosen = int(eligible.sum()), max(1, int((chosen & eligible).sum()))
-    is_mask = chosen & eligible & (masked == tokenizer.mask_token_id)
-    is_random = chosen & eligible & changed & ~is_mask
-    is_kept = chosen & eligible & ~changed
-    rates = {"chosen": (int((chosen & eligible).sum()) / n_eligible, 0.15, n_eligible),
-             "[MASK]": (int(is_mask.sum()) / n_chosen, 0.8, n_chosen),
-             "random": (int(is_random.sum()) / n_chosen, 0.1, n_chosen),
-             "kept": (int(is_kept.sum()) / n_chosen, 0.1, n_chosen)}
-    shown = ", ".join(f"{k} {v[0]:.3f}" for k, v in rates.items())
-    off = [k for k, (p, target, n) in rates.items() if abs(p - target) > 4 * math.sqrt(target * (1 - target) / n)]
+    n_chosen = max(1, int(chosen.sum()))
+    is_mask = chosen & (masked == tokenizer.mask_token_id)
+    is_random = chosen & changed & ~is_mask
+    rates = {"[MASK]": (int(is_mask.sum()) / n_chosen, 0.8), "random": (int(is_random.sum()) / n_chosen, 0.1),
+             "kept": (int((chosen & ~changed).sum()) / n_chosen, 0.1)}
+    shown = ", ".join(f"{k} {p:.3f}" for k, (p, _) in rates.items())
+    off = [k for k, (p, t) in rates.items() if abs(p - t) > 4 * math.sqrt(t * (1 - t) / n_chosen)]
     if off:
-        return wrong(f"the rates are off: {', '.join(off)} (measured {shown}; targets 0.15, 0.80, 0.10, 0.10, "
-                     f"within 4 standard errors). Hint: {_masking_rate_hint(rates, off)}")
+        p_mask, p_random = rates["[MASK]"][0], rates["random"][0]
+        if abs(p_mask - 0.8) < 0.03 and abs(p_random - 0.02) < 0.01:
+            hint = ("the random share is about 0.2 x 0.1: after masking 80%, the other 20% must be split half and "
+                    "half. Draw one uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random "
+                    "token, else keep.")
+        else:
+            hint = ("of the chosen tokens, 80% become [MASK], 10% a random token and 10% stay as they are. Draw one "
+                    "uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random, else keep.")
+        return (_report(exercise_id, False, f"the counts per row are right, but the split of the chosen tokens is "
+                                            f"off: {', '.join(off)} (measured {shown}). Hint: {hint}"),
+                n_chosen, shown)
     random_ids = masked[is_random]
     if bool(((random_ids < 0) | (random_ids >= len(tokenizer))).any()):
-        return wrong(f"some random tokens are not ids of the vocabulary (0 to {len(tokenizer) - 1}): draw them "
-                     "with `torch.randint(len(tokenizer), ...)`.")
+        return (_report(exercise_id, False, f"some random tokens are not ids of the vocabulary (0 to "
+                                            f"{len(tokenizer) - 1}): draw them with `torch.randint(len(tokenizer), "
+                                            "...)`."), n_chosen, shown)
     if random_ids.numel() >= 20 and random_ids.unique().numel() < 0.5 * random_ids.numel():
-        return wrong(f"the {random_ids.numel():,} random replacements use only {random_ids.unique().numel()} "
-                     "different token(s): draw each one uniformly from the whole vocabulary, "
-                     "`torch.randint(len(tokenizer), ...)`.")
-    return None, n_eligible, shown
+        return (_report(exercise_id, False, f"the {random_ids.numel():,} random replacements use only "
+                                            f"{random_ids.unique().numel()} different token(s): draw each one "
+                                            "uniformly from the whole vocabulary, `torch.randint(len(tokenizer), "
+                                            "...)`."), n_chosen, shown)
+    return None, n_chosen, shown
 
 
-def _masking_rate_hint(rates: dict[str, tuple[float, float, int]], off: list[str]) -> str:
-    """Exercise 3.1: the hint for rates that are off (``rates``: name -> (measured, target, n))."""
-    p_mask, p_random, p_kept = rates["[MASK]"][0], rates["random"][0], rates["kept"][0]
-    if p_kept < 0.01 and "chosen" in off and rates["chosen"][0] < 0.15:
-        return ("no chosen token is kept as it is: the 10% left unchanged are chosen too, so they carry a label "
-                "and count in N.")
-    if abs(p_mask - 0.8) < 0.03 and abs(p_random - 0.02) < 0.01:
-        return ("the random share is about 0.2 x 0.1: after masking 80%, the other 20% must be split half "
-                "and half. Draw one uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> "
-                "random token, else keep.")
-    if "chosen" in off:
-        return ("choose each non-special token independently with probability 0.15: "
-                "`torch.rand(shape, generator=generator) < 0.15`, and not the special tokens.")
-    return ("of the chosen tokens, 80% become [MASK], 10% a random token and 10% stay as they are. Draw "
-            "one uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random, else keep.")
+def _masking_spread(exercise_id: str, original, labels, tokenizer) -> bool | None:
+    """Exercise 3.1, fifth part: the chosen positions are random, not the first (or last) tokens of a row. Their
+    mean relative place among the row's eligible tokens (0 first, 1 last) must lie within 0.05 of one half."""
+    eligible = _eligible(original, tokenizer)
+    n = eligible.sum(dim=1, keepdim=True)
+    place = (eligible.cumsum(dim=1) - 1).double() / (n - 1).clamp(min=1).double()
+    where = (labels != -100) & eligible & (n > 1)
+    if not bool(where.any()):
+        return None
+    mean_place = float(place[where].mean())
+    if abs(mean_place - 0.5) <= 0.05:
+        return None
+    side = "first" if mean_place < 0.5 else "last"
+    return _report(exercise_id, False, f"the chosen positions are not spread over the rows: on average they sit at "
+                                       f"{mean_place:.2f} of the way along (0.5 if random), so your function takes "
+                                       f"the {side} tokens. Choose the k positions at random: draw one uniform "
+                                       "number per position and take the k smallest among the eligible ones.")
 
 
 def _masking_seeds(exercise_id: str, answer, original, tokenizer) -> bool | None:
@@ -182,7 +227,7 @@ def _masking_seeds(exercise_id: str, answer, original, tokenizer) -> bool | None
     small = original[:200]
     runs = []
     for seed in (1, 1, 2):
-        ok, out = _call_student(exercise_id, answer, "my_mask_tokens", "a second call", small.clone(), tokenizer,
+        ok, out = _call_student(exercise_id, answer, MASK_NAME, "a second call", small.clone(), tokenizer,
                                 torch.Generator().manual_seed(seed))
         if not ok:
             return out
@@ -198,111 +243,64 @@ def _masking_seeds(exercise_id: str, answer, original, tokenizer) -> bool | None
 
 
 @register("3.2")
-def pretraining_losses_by_hand(answer: Any, *, batch, output, tokenizer=None, exercise_id: str = "3.2") -> bool:
-    """Exercise 3.2: ``(mlm_loss, nsp_loss)`` computed by hand from a ``BertForPreTraining`` output and its batch.
+def pretraining_losses_by_hand(answer: Any, *, batch, output, tokenizer, exercise_id: str = "3.2") -> bool:
+    """Exercise 3.2: ``(loss_mask, loss_random, loss_kept)``, the MLM loss of a trained model split by what the
+    masking did to the chosen position: ``[MASK]``, a random token, or the original token kept.
 
-    ``batch`` holds ``labels`` (-100 where there is no MLM target) and ``next_sentence_label``; ``output`` holds
-    ``prediction_logits`` and ``seq_relationship_logits``. The MLM loss is the mean of -log softmax(logits)[label]
-    over the N positions whose label is not -100; the NSP loss is the mean two-class cross-entropy. Recognises
-    the slips: averaging over every position, only the ``[MASK]`` positions (with ``tokenizer``), a sum, a mean of
-    per-sequence means, the softmax over the wrong axis, the sign, other log bases, NSP labels read the wrong way
-    round, the two losses swapped, and their sum given as one number.
+    ``batch`` holds ``input_ids`` (the corrupted input) and ``labels`` (-100 where nothing was chosen);
+    ``output.prediction_logits`` the MLM logits. A chosen position is a ``[MASK]`` position when its input is
+    ``tokenizer.mask_token_id``, kept when its input equals its label, random otherwise; each loss is the mean of
+    ``-log softmax(logits)[label]`` over its group (NaN for an empty group). Recognises the overall L_MLM given
+    three times, the groups in another order, sums instead of means, each group divided by all N chosen
+    positions, the kept tokens counted as random ones, and the sign.
     """
     import torch
 
-    if batch is None or output is None:
-        raise TypeError("pretraining_losses_by_hand needs the batch and the model's output: batch=pair_batch, "
-                        "output=out")
+    if batch is None or output is None or tokenizer is None:
+        raise TypeError("pretraining_losses_by_hand needs the batch, the model's output and the tokenizer: "
+                        "batch=pair_batch, output=trained_out, tokenizer=tokenizer")
     if answer is None:
-        return _not_answered(exercise_id, "the two losses, `answer = (mlm_loss, nsp_loss)`")
-    logits = output.prediction_logits.detach().float()
-    labels = batch["labels"]
-    nsp_logits = output.seq_relationship_logits.detach().double()
-    nsp_labels = batch["next_sentence_label"].reshape(-1)
-    keep = labels != -100
-    log_p = torch.log_softmax(logits[keep].double(), dim=-1).gather(1, labels[keep].unsqueeze(1)).squeeze(1)
-    mlm = float(-log_p.mean())
-    nsp_log_p = torch.log_softmax(nsp_logits, dim=-1)
-    nsp = float(-nsp_log_p.gather(1, nsp_labels.unsqueeze(1)).mean())
-    single = _as_number(answer)
-    if single is not None:
-        if _close(single, mlm + nsp, 1e-4):
-            return _report(exercise_id, False, "this is the total L_MLM + L_NSP: give the two losses separately, "
-                                               "`answer = (mlm_loss, nsp_loss)`.")
-        return _report(exercise_id, False, "give the two losses as a pair, `answer = (mlm_loss, nsp_loss)`.")
-    values = _as_numbers(answer, 2)
+        return _not_answered(exercise_id, "the three losses, `answer = (loss_mask, loss_random, loss_kept)`")
+    values = _as_numbers(answer, 3)
     if values is None:
-        return _report(exercise_id, False, f"the answer should be two numbers, `(mlm_loss, nsp_loss)`, not a "
-                                           f"{_type_name(answer)}.")
-    got_mlm, got_nsp = values
-    if _close(got_mlm, nsp, 1e-4) and _close(got_nsp, mlm, 1e-4):
-        return _report(exercise_id, False, "the two losses are swapped: `answer = (mlm_loss, nsp_loss)`.")
-    mlm_ok, nsp_ok = _close(got_mlm, mlm, 1e-4), _close(got_nsp, nsp, 1e-4)
-    if mlm_ok and nsp_ok:
-        n = int(keep.sum())
-        return _report(exercise_id, True, f"correct: L_MLM = {mlm:.4f} (the mean over the N = {n} chosen "
-                                          f"positions, [MASK], random and kept alike), L_NSP = {nsp:.4f} (the mean "
-                                          f"over {len(nsp_labels)} pairs); their sum is the pretraining loss "
-                                          "BertForPreTraining returns.")
-    if not mlm_ok:
-        return _mlm_loss_verdict(exercise_id, got_mlm, mlm, log_p, logits, batch, tokenizer)
-    return _nsp_loss_verdict(exercise_id, got_nsp, nsp, nsp_log_p, nsp_labels)
+        return _report(exercise_id, False, "the answer should be three numbers, `(loss_mask, loss_random, "
+                                           f"loss_kept)`, not a {_type_name(answer)}.")
+    logits = output.prediction_logits.detach().double().cpu()
+    labels, ids = batch["labels"].cpu(), batch["input_ids"].cpu()
+    chosen = labels != -100
+    nll = -torch.log_softmax(logits, dim=-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    groups = {"[MASK]": chosen & (ids == tokenizer.mask_token_id), "kept": chosen & (ids == labels)}
+    groups["random"] = chosen & ~groups["[MASK]"] & ~groups["kept"]
+    order = [groups["[MASK]"], groups["random"], groups["kept"]]
+    right = [float(nll[g].mean()) if bool(g.any()) else math.nan for g in order]
 
+    def same(got, want, tol=1e-4):
+        return all((math.isnan(w) and math.isnan(g)) or _close(g, w, tol) for g, w in zip(got, want))
 
-def _mlm_loss_verdict(exercise_id: str, got_mlm: float, mlm: float, log_p, logits, batch, tokenizer) -> bool:
-    """Exercise 3.2: the verdict on a wrong MLM loss ``got_mlm`` (the right one is ``mlm``; ``log_p`` holds the
-    log-probability of each label at the labelled positions), naming the slip when it is a known one."""
-    import torch
-
-    labels = batch["labels"]
-    keep = labels != -100
-    per_position = -log_p
-    rows = keep.nonzero()[:, 0]
-    per_sequence = torch.stack([per_position[rows == r].mean() for r in rows.unique()])
-    slips = [
-        (float(per_position.sum()) / labels.numel(), "this averages over every position of the batch: N counts "
-                                                     "only the positions whose label is not -100."),
-        (float(per_position.sum()), "this is a sum: divide by N, the number of labelled positions."),
-        (float(per_sequence.mean()), "this is a mean of per-sequence means: average over all N labelled "
-                                     "positions of the batch at once."),
-        (-mlm, "the sign is wrong: the loss is *minus* the mean log-probability, a positive number."),
-        (mlm / math.log(10), "this uses a base-10 logarithm; the loss uses the natural log."),
-        (mlm / math.log(2), "this uses a base-2 logarithm; the loss uses the natural log."),
-    ]
-    if tokenizer is not None and "input_ids" in batch:
-        only_mask = batch["input_ids"][keep] == tokenizer.mask_token_id
-        if bool(only_mask.any()) and not bool(only_mask.all()):
-            slips.insert(0, (float(per_position[only_mask].mean()),
-                             "this averages over the [MASK] positions only: N counts *every* chosen position "
-                             "(label not -100), also those that got a random token or stayed unchanged."))
-    wrong_axis = torch.log_softmax(logits, dim=1)
-    if logits.dim() == 3 and labels.dim() == 2:
-        idx = labels.clamp(min=0).unsqueeze(-1)
-        slips.append((float(-wrong_axis.gather(2, idx).squeeze(-1)[keep].double().mean()),
-                      "the softmax runs over the wrong axis: over the vocabulary, `dim=-1`."))
-    hint = _slip_hint(got_mlm, slips, 1e-4)
+    if same(values, right):
+        sizes = ", ".join(f"{int(g.sum())}" for g in order)
+        return _report(exercise_id, True, f"correct: [MASK] {right[0]:.3f}, random {right[1]:.3f}, kept "
+                                          f"{right[2]:.3f} (over {sizes} positions). Which is lowest, and why?")
+    n_all = int(chosen.sum())
+    overall = float(nll[chosen].mean())
+    merged = chosen & ~groups["[MASK]"]
+    slips = [([overall] * 3, "the three numbers are the overall L_MLM: average over each group separately."),
+             ([float(nll[g].sum()) for g in order], "these are sums: take the mean within each group."),
+             ([float(nll[g].sum()) / n_all for g in order], "each group's sum is divided by N, the number of all "
+                                                            "chosen positions: divide by the group's own size."),
+             ([right[0], float(nll[merged].mean()) if bool(merged.any()) else math.nan, right[2]],
+              "the random group also holds the kept tokens: a random position is chosen, not [MASK], and its input "
+              "differs from its label."),
+             ([-v for v in right], "the sign is wrong: the loss is *minus* the mean log-probability.")]
+    hint = next((h for wrong, h in slips if same(values, wrong)), None)
+    if hint is None and any(same(values, list(p)) for p in itertools.permutations(right)):
+        hint = "the right numbers in the wrong order: `answer = (loss_mask, loss_random, loss_kept)`."
     if hint:
-        return _report(exercise_id, False, f"the MLM loss is not right: {hint}")
-    return _report(exercise_id, False, f"{got_mlm:.4f} is not the MLM loss. Hint: keep the positions whose "
-                                       "label is not -100, take `torch.log_softmax(logits, dim=-1)` there, "
-                                       "read the log-probability of each label (`.gather`), and average "
-                                       "minus it.")
-
-
-def _nsp_loss_verdict(exercise_id: str, got_nsp: float, nsp: float, nsp_log_p, nsp_labels) -> bool:
-    """Exercise 3.2: the verdict on a wrong NSP loss ``got_nsp`` when the MLM loss is right (the right one is
-    ``nsp``; ``nsp_log_p`` holds the log-probabilities of the two classes of each pair)."""
-    flipped = float(-nsp_log_p.gather(1, (1 - nsp_labels).unsqueeze(1)).mean())
-    nsp_slips = [(flipped, "the labels are read the wrong way round: label 0 is IsNext (column 0 of the logits) "
-                           "and 1 is NotNext (column 1); gather with the labels as they are."),
-                 (nsp * len(nsp_labels), "this is a sum: take the mean over the pairs."),
-                 (-nsp, "the sign is wrong: the loss is *minus* the mean log-probability.")]
-    hint = _slip_hint(got_nsp, nsp_slips, 1e-4)
-    if hint:
-        return _report(exercise_id, False, f"the MLM loss is right, but the NSP loss is not: {hint}")
-    return _report(exercise_id, False, f"the MLM loss is right, but {got_nsp:.4f} is not the NSP loss. Hint: "
-                                       "`torch.log_softmax` over the two logits of each pair, the log-probability "
-                                       "of its label, minus the mean.")
+        return _report(exercise_id, False, f"not quite: {hint}")
+    return _report(exercise_id, False, "not the three losses. Hint: `chosen = labels != -100`; [MASK] positions: "
+                                       "chosen and `input_ids == tokenizer.mask_token_id`; kept: chosen and "
+                                       "`input_ids == labels`; random: the other chosen ones. In each group, "
+                                       "average minus the log-softmax of the logits at the label.")
 
 
 NSP_CHECK_PAIRS: list[tuple[str, str]] = [

@@ -1,4 +1,5 @@
-"""Exercise checkers of chapter 5: one class's precision, recall and F1 from the confusion matrix, the ECE.
+"""Exercise checkers of chapter 5: one class's precision, recall and F1 from the confusion matrix, the maximum
+calibration error.
 
 Each checker registers itself under its exercise id; see :mod:`helpers.exercises` for the rules they share.
 """
@@ -95,19 +96,19 @@ def _check_probs_labels(probs, labels):
 
 @register("5.2")
 def ece_function(answer: Any, *, probs, labels, n_bins: int = 10, exercise_id: str = "5.2") -> bool:
-    """Exercise 5.2: ``my_ece(probs, labels, n_bins)``, the expected calibration error with equal-width bins.
+    """Exercise 5.2: ``my_mce(probs, labels, n_bins)``, the *maximum* calibration error with equal-width bins.
 
-    The reference is :func:`helpers.evaluate.expected_calibration_error`: the top-label confidence cut into
-    ``n_bins`` equal-width bins of [0, 1], then ``sum_b (n_b / n) |accuracy_b - confidence_b|``. Tested on the
-    chapter's probabilities (and their temperature-scaled version, when given as a list of pairs) and on random
-    ones with three classes. Recognises the probability of class 1 used instead of the top-label confidence, an
-    unweighted mean over the bins, empty bins counted, the absolute value forgotten, and a single overall gap.
+    The bins are those of :func:`helpers.evaluate.reliability_bins` (the top-label confidence cut into ``n_bins``
+    equal-width bins of [0, 1]); the MCE is the largest ``|accuracy_b - confidence_b|`` over the bins that are not
+    empty, where the ECE of section 5.4 is their weighted mean. Tested on the chapter's probabilities and on random
+    ones with three classes. Recognises the ECE given instead, a plain mean over the bins, the absolute value
+    forgotten, a single overall gap, and the probability of class 1 binned instead of the top-label confidence.
     """
     import helpers.evaluate as ev
 
     if probs is None or labels is None:
         raise TypeError("ece_function needs the chapter's probabilities and labels: probs=test_probs, labels=y_test")
-    if (verdict := _function_guard(exercise_id, answer, "my_ece", "probs, labels, n_bins")) is not None:
+    if (verdict := _function_guard(exercise_id, answer, "my_mce", "probs, labels, n_bins")) is not None:
         return verdict
     probs, labels = _check_probs_labels(probs, labels)
     rng = np.random.default_rng(0)
@@ -118,43 +119,45 @@ def ece_function(answer: Any, *, probs, labels, n_bins: int = 10, exercise_id: s
              ("random three-class probabilities, 10 bins", random_probs, random_labels, 10),
              ("random three-class probabilities, 5 bins", random_probs, random_labels, 5)]
     for name, cp, cl, nb in cases:
-        ok, got = _call_student(exercise_id, answer, "my_ece", name, cp.copy(), cl.copy(), nb)
+        ok, got = _call_student(exercise_id, answer, "my_mce", name, cp.copy(), cl.copy(), nb)
         if not ok:
             return got
         value = _as_number(got)
         if value is None:
-            return _report(exercise_id, False, f"`my_ece` should return one number, not a {_type_name(got)}.")
-        right = ev.expected_calibration_error(cp, cl, nb)
+            return _report(exercise_id, False, f"`my_mce` should return one number, not a {_type_name(got)}.")
+        full = ev.reliability_bins(cp, cl, nb).query("count > 0")
+        right = float(full["gap"].abs().max())
         if _close(value, right, 1e-6):
             continue
-        bins = ev.reliability_bins(cp, cl, nb)
-        full = bins[bins["count"] > 0]
-        conf, correct = cp.max(axis=1), (cp.argmax(axis=1) == cl)
-        slips = [(float(full["gap"].abs().mean()), "this is the plain mean over the bins: weight each bin by its "
-                                                   "share of the examples, n_b / n."),
-                 (float(np.nan_to_num(bins["gap"].abs()).sum() / nb), "the empty bins are counted: skip them, and "
-                                                                       "weight each bin by n_b / n."),
-                 (float((full["count"] / full["count"].sum() * full["gap"]).sum()),
-                  "the absolute value is missing: an over-confident bin and an under-confident one must not cancel."),
-                 (abs(float(conf.mean() - correct.mean())), "this is the overall gap |accuracy - mean confidence|: "
-                                                          "compute the gap in each bin, then the weighted mean.")]
-        if cp.shape[1] == 2:
-            b_ids = np.clip(np.ceil(cp[:, 1] * nb).astype(int) - 1, 0, nb - 1)
-            total = 0.0
-            for b in range(nb):
-                sel = b_ids == b
-                if sel.any():
-                    total += sel.mean() * abs(np.mean(cl[sel] == 1) - cp[sel, 1].mean())
-            slips.append((float(total), "this bins the probability of class 1; ECE uses the top-label confidence, "
-                                        "`probs.max(axis=1)`, and whether the *predicted* class is right."))
-        hint = _slip_hint(value, slips, 1e-6)
-        if hint:
-            return _report(exercise_id, False, f"on {name}: {hint}")
-        return _report(exercise_id, False, f"on {name} the ECE is {right:.4f}, not {value:.4f}. Hint: confidence = "
-                                           "`probs.max(axis=1)`, correct = (`probs.argmax(axis=1) == labels`); bin b "
-                                           "holds the confidences in (b / n_bins, (b + 1) / n_bins] (the first also "
-                                           "0); ECE = sum over non-empty bins of (n_b / n) |accuracy_b - "
-                                           "confidence_b|.")
-    return _report(exercise_id, True, f"correct on {len(cases)} inputs: your ECE matches "
-                                      "helpers.evaluate.expected_calibration_error (equal-width bins of the top-label "
-                                      "confidence, each weighted by its share of the examples).")
+        if (verdict := _mce_verdict(exercise_id, name, value, right, full, cp, cl, nb)) is not None:
+            return verdict
+    return _report(exercise_id, True, f"correct on {len(cases)} inputs: the largest |accuracy - confidence| over "
+                                      "the non-empty bins of the top-label confidence. It is never below the ECE, "
+                                      "and a bin with few examples can set it alone.")
+
+
+def _mce_verdict(exercise_id: str, name: str, value: float, right: float, full, probs, labels, n_bins: int) -> bool:
+    """Exercise 5.2: the verdict on a wrong MCE ``value`` (``right`` is the MCE; ``full`` the non-empty bins)."""
+    conf, correct = probs.max(axis=1), (probs.argmax(axis=1) == labels)
+    weights = full["count"] / full["count"].sum()
+    slips = [(float((weights * full["gap"].abs()).sum()), "this is the ECE, the weighted mean of the gaps: the MCE "
+                                                          "is the largest gap of a non-empty bin."),
+             (float(full["gap"].abs().mean()), "this is the plain mean of the gaps: take their maximum."),
+             (float(full["gap"].max()), "the absolute value is missing: an over-confident bin (accuracy below "
+                                        "confidence) has a negative gap and must count too."),
+             (abs(float(conf.mean() - correct.mean())), "this is the overall gap |accuracy - mean confidence|: "
+                                                      "compute the gap in each bin, then the largest.")]
+    if probs.shape[1] == 2:
+        b_ids = np.clip(np.ceil(probs[:, 1] * n_bins).astype(int) - 1, 0, n_bins - 1)
+        gaps = [abs(np.mean(labels[b_ids == b] == 1) - probs[b_ids == b, 1].mean())
+                for b in range(n_bins) if (b_ids == b).any()]
+        slips.append((float(max(gaps)), "this bins the probability of class 1; calibration error uses the "
+                                        "top-label confidence, `probs.max(axis=1)`, and whether the *predicted* "
+                                        "class is right."))
+    hint = _slip_hint(value, slips, 1e-6)
+    if hint:
+        return _report(exercise_id, False, f"on {name}: {hint}")
+    return _report(exercise_id, False, f"on {name} the MCE is {right:.4f}, not {value:.4f}. Hint: confidence = "
+                                       "`probs.max(axis=1)`, correct = (`probs.argmax(axis=1) == labels`); bin b "
+                                       "holds the confidences in (b / n_bins, (b + 1) / n_bins] (the first also "
+                                       "0); MCE = the largest |accuracy_b - confidence_b| over the non-empty bins.")
