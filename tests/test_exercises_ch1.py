@@ -32,7 +32,9 @@ def sklearn_idf(word="predictable"):
 
 def test_idf_accepts_the_scikit_learn_value(capsys):
     ok, out = verdict(capsys, check.exercise, "1.1", sklearn_idf(), texts=TEXTS)
-    assert ok and "correct" in out
+    assert ok and "correct" in out and "sublinear_tf" in out
+    sublinear = TfidfVectorizer(sublinear_tf=True).fit(TEXTS)  # the chapter's vectoriser: the same idf
+    assert sublinear.idf_[sublinear.vocabulary_["predictable"]] == pytest.approx(sklearn_idf())
     ok, _ = verdict(capsys, check.exercise, "1.1", np.float32(sklearn_idf()), texts=TEXTS)  # NumPy scalars too
     assert ok
 

@@ -20,7 +20,8 @@ def idf_by_hand(answer: Any, *, texts, word: str = "predictable", exercise_id: s
     """Exercise 1.1: the idf of ``word`` over ``texts`` with scikit-learn's smooth formula, computed by hand.
 
     idf(w) = ln((1 + n) / (1 + df(w))) + 1, with scikit-learn's default tokenisation (lower case, runs of two or
-    more letters or digits). Recognises the usual slips: no smoothing, log base 10 or 2, the final +1 forgotten,
+    more letters or digits). Chapter 1's vectoriser uses ``sublinear_tf=True`` (tf = 1 + ln count), which does
+    not change the idf. Recognises the usual slips: no smoothing, log base 10 or 2, the final +1 forgotten,
     the document frequency (or a fraction) instead of the idf, counting occurrences instead of documents.
     """
     if texts is None:
@@ -45,7 +46,8 @@ def idf_by_hand(answer: Any, *, texts, word: str = "predictable", exercise_id: s
     if _close(value, right, 1e-6):
         return _report(exercise_id, True, f"correct. '{word}' occurs in {df:,} of the {n:,} training texts, so its "
                                           f"idf is ln({n + 1:,} / {df + 1:,}) + 1 = {right:.4f}. A word in every "
-                                          "text would get idf 1, the smallest possible.")
+                                          "text would get idf 1, the smallest possible. `sublinear_tf=True` changes "
+                                          "only the term frequency, so this idf is the same with it or without it.")
     slips = [
         (math.log(n / df) + 1, "this is ln(n / df) + 1: scikit-learn adds 1 to both n and df (as if one extra "
                                "text contained every word), so that no idf is ever infinite."),
