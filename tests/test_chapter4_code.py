@@ -127,3 +127,19 @@ def test_trainer_arm_learns_a_toy_task_in_bf16_on_the_cpu(tmp_path, tokenizer, t
     trainer.train()
     scores = [r["eval_accuracy"] for r in trainer.state.log_history if "eval_accuracy" in r]
     assert len(scores) == SETTINGS["epochs"] and max(scores) >= 0.9, scores
+
+
+def test_a_pretraining_checkpoint_loses_both_heads_and_gains_a_new_classifier(tmp_path):
+    # §4.2's claim, on every transformers version CI tests: loading a BertForPreTraining checkpoint into
+    # BertForSequenceClassification drops the MLM and NSP heads, keeps encoder and pooler, adds only the classifier.
+    from transformers import BertConfig, BertForPreTraining, BertForSequenceClassification
+
+    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                     max_position_embeddings=64)
+    BertForPreTraining(cfg).save_pretrained(tmp_path)
+    _, info = BertForSequenceClassification.from_pretrained(tmp_path, num_labels=3, output_loading_info=True)
+    assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"]
+    dropped = info["unexpected_keys"]
+    assert all(k.startswith("cls.") for k in dropped), dropped
+    assert any(k.startswith("cls.predictions.") for k in dropped), "the masked-LM head must be dropped"
+    assert {"cls.seq_relationship.weight", "cls.seq_relationship.bias"} <= set(dropped), "the NSP head must be dropped"
