@@ -1,6 +1,8 @@
 """Chapter 2: the BERT encoder written out by hand, checked against transformers.
 
-The maths, as small functions on plain tensors, each one a formula of the chapter:
+The maths, as small functions on plain tensors, each one a formula of the chapter. Chapter 2 writes each of them in a
+cell that starts with ``# @save helpers.attention``; ``tests/test_boundary.py`` checks that the cell and this module
+hold the same code (docstrings aside), and each docstring names its section:
 
 * :func:`scaled_dot_product_attention` - softmax(Q K^T / sqrt(d_k)) V, with an optional mask;
 * :func:`split_heads`, :func:`merge_heads`, :func:`multi_head_attention` - split, attend, concatenate, W^O;
@@ -30,10 +32,23 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .attention_views import (PATTERNS, VENDOR_DIR, VENDOR_FILES, Attentions, attention_explorer,  # noqa: F401
-                              attention_implementation, encode_one, get_attentions, head_view, model_view,
-                              offline_bertviz_html, pattern_masks, pattern_scores, plot_attention_grid,
-                              plot_attention_heatmap)
+from .attention_views import (  # noqa: F401
+    PATTERNS,
+    VENDOR_DIR,
+    VENDOR_FILES,
+    Attentions,
+    attention_explorer,
+    attention_implementation,
+    encode_one,
+    get_attentions,
+    head_view,
+    model_view,
+    offline_bertviz_html,
+    pattern_masks,
+    pattern_scores,
+    plot_attention_grid,
+    plot_attention_heatmap,
+)
 
 # ----------------------------------------------------------------------------------------------------
 # 1. The maths
@@ -49,13 +64,16 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
     to the weights' shape: ``True`` where a query may look at a key, ``False`` for padding. A masked score becomes
     -inf before the softmax, so its weight is exactly 0. ``scale`` defaults to ``1 / sqrt(d_k)``; pass ``1.0``
     to see what happens without the scaling.
+
+    Written in chapter 2, §2.3.
     """
     d_k = q.size(-1)
     scale = 1.0 / math.sqrt(d_k) if scale is None else scale
     scores = q @ k.transpose(-2, -1) * scale
     if mask is not None:
         if mask.dtype != torch.bool:
-            raise TypeError(f"mask must be boolean (True = attend), got {mask.dtype}; use padding_mask(attention_mask).")
+            raise TypeError(f"mask must be boolean (True = attend), got {mask.dtype}; "
+                            "use padding_mask(attention_mask).")
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1)
     return weights @ v, weights
@@ -71,7 +89,10 @@ def padding_mask(attention_mask: Tensor) -> Tensor:
 
 
 def split_heads(x: Tensor, num_heads: int) -> Tensor:
-    """``(batch, n, d_model)`` -> ``(batch, heads, n, d_model / heads)``: each head gets its own slice of features."""
+    """``(batch, n, d_model)`` -> ``(batch, heads, n, d_model / heads)``: each head gets its own slice of features.
+
+    Written in chapter 2, §2.3.
+    """
     batch, n, d_model = x.shape
     if d_model % num_heads:
         raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}.")
@@ -79,7 +100,10 @@ def split_heads(x: Tensor, num_heads: int) -> Tensor:
 
 
 def merge_heads(x: Tensor) -> Tensor:
-    """``(batch, heads, n, d_head)`` -> ``(batch, n, heads * d_head)``: Concat(head_1, ..., head_h)."""
+    """``(batch, heads, n, d_head)`` -> ``(batch, n, heads * d_head)``: Concat(head_1, ..., head_h).
+
+    Written in chapter 2, §2.6.
+    """
     batch, heads, n, d_head = x.shape
     return x.transpose(1, 2).reshape(batch, n, heads * d_head)
 
@@ -105,6 +129,8 @@ def multi_head_attention(x: Tensor, w: AttentionWeights, num_heads: int,
     The h per-head matrices W_i^Q are the column blocks of one ``(d_model, d_model)`` matrix, so one product and a
     reshape (:func:`split_heads`) compute all heads at once. Returns ``(output (batch, n, d_model),
     weights (batch, heads, n, n))``.
+
+    Written in chapter 2, §2.6.
     """
     q = split_heads(x @ w.w_q + w.b_q, num_heads)
     k = split_heads(x @ w.w_k + w.b_k, num_heads)
@@ -114,7 +140,10 @@ def multi_head_attention(x: Tensor, w: AttentionWeights, num_heads: int,
 
 
 def gelu(x: Tensor) -> Tensor:
-    """GELU(x) = x * Phi(x), Phi the standard normal CDF (the exact form that BERT's ``hidden_act="gelu"`` uses)."""
+    """GELU(x) = x * Phi(x), Phi the standard normal CDF (the exact form that BERT's ``hidden_act="gelu"`` uses).
+
+    Written in chapter 2, §2.7.
+    """
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
 
 
@@ -122,6 +151,8 @@ def feed_forward(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) -> T
     """FFN(x) = GELU(x W1 + b1) W2 + b2, applied to every position separately (d_model -> d_ff -> d_model).
 
     The original Transformer used max(0, .) (ReLU) here; BERT uses GELU.
+
+    Written in chapter 2, §2.7.
     """
     return gelu(x @ w1 + b1) @ w2 + b2
 
@@ -131,6 +162,8 @@ def layer_norm(x: Tensor, gain: Tensor, bias: Tensor, eps: float = 1e-12) -> Ten
 
     ``var`` is the biased variance (divided by d, not d - 1). ``gain`` and ``bias`` are learned, one per feature;
     without them every token vector would be forced to mean 0 and variance 1.
+
+    Written in chapter 2, §2.2.
     """
     mean = x.mean(dim=-1, keepdim=True)
     var = x.var(dim=-1, unbiased=False, keepdim=True)
@@ -154,6 +187,8 @@ def embeddings(input_ids: Tensor, w: EmbeddingWeights, token_type_ids: Tensor | 
 
     Each term is a row lookup in a table: the token's id, its position 0..n-1, its segment (0 for the first
     sentence, 1 for the second). ``token_type_ids`` defaults to all zeros (a single sentence).
+
+    Written in chapter 2, §2.2.
     """
     n = input_ids.size(1)
     if n > w.position.size(0):
@@ -183,7 +218,7 @@ class LayerWeights:
 
     @classmethod
     def from_bert_layer(cls, layer, num_heads: int | None = None, eps: float | None = None) -> "LayerWeights":
-        """Copy the weights of a transformers ``BertLayer`` (detached clones, Linear weights transposed to (in, out))."""
+        """Copy the weights of a transformers ``BertLayer`` (detached clones, Linear weights as (in, out))."""
         def lin(module) -> tuple[Tensor, Tensor]:
             return module.weight.detach().T.clone(), module.bias.detach().clone()
 
@@ -204,6 +239,8 @@ def encoder_layer(x: Tensor, w: LayerWeights, mask: Tensor | None = None) -> tup
     h = LayerNorm(x + MultiHead(x))   - the first residual connection
     y = LayerNorm(h + FFN(h))         - the second
     Shapes: ``x`` and ``y`` are ``(batch, n, d_model)``; the weights ``(batch, heads, n, n)``.
+
+    Written in chapter 2, §2.8.
     """
     attended, weights = multi_head_attention(x, w.attention, w.num_heads, mask)
     h = layer_norm(x + attended, w.ln1_gain, w.ln1_bias, w.eps)

@@ -26,7 +26,7 @@ def test_the_script_draws_exactly_the_committed_figures(redrawn):
     drawn = {p.stem for p in redrawn.glob("*.svg")}
     committed = {p.stem for p in FIGURES.glob("*.svg")}
     assert drawn == EXPECTED, drawn
-    assert committed == drawn, f"committed but not drawn: {committed - drawn}; drawn but not committed: {drawn - committed}"
+    assert committed == drawn, f"committed, not drawn: {committed - drawn}; drawn, not committed: {drawn - committed}"
 
 
 def test_a_rerun_writes_the_same_bytes(redrawn):

@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import register
-from .guards import (_as_number, _call_student, _close, _function_guard, _not_answered, _report, _slip_hint,
-                     _type_name)
+from .guards import _as_number, _call_student, _close, _function_guard, _not_answered, _report, _slip_hint, _type_name
 
 
 @register("1.1")
