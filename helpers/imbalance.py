@@ -1,10 +1,11 @@
-"""Class imbalance on purpose, and three remedies: class weights, random oversampling, threshold moving.
+"""Class imbalance on purpose, and the remedies: class weights, random over- and undersampling, threshold moving.
 
 Chapter 5 makes a training split imbalanced (for example one positive review for every nine negative
 ones) with :func:`make_imbalanced`, then compares training on it as it is, with a class-weighted loss
 (:func:`class_weights`, passed to ``helpers.train(class_weights=...)``), on a randomly oversampled copy
 (:func:`random_oversample`), and with a decision threshold moved on validation data (:func:`best_threshold`).
-The test split is never touched.
+The test split is never touched. Chapter 6, §6.5, adds random undersampling (:func:`random_undersample`) and
+compares it with augmented copies (:mod:`helpers.augment`) and an ensemble of seeds.
 """
 
 from __future__ import annotations
@@ -74,6 +75,22 @@ def random_oversample(ds, seed: int = 0):
         rows.append(rng.choice(np.flatnonzero(labels == c), size=counts.max() - count, replace=True))
     order = rng.permutation(np.concatenate(rows))
     return ds.select(order.tolist())
+
+
+def random_undersample(ds, seed: int = 0):
+    """Every class cut to the size of the smallest, by a random choice of its rows (the rest is thrown away).
+
+    The cheap opposite of :func:`random_oversample`: nothing is repeated, but most of the larger classes' labels
+    are lost. The rows keep their original order. This is what imbalanced-learn's ``RandomUnderSampler`` does, for
+    a ``datasets.Dataset``.
+    """
+    labels = _labels_of(ds)
+    if len(labels) == 0:
+        raise ValueError("The data is empty: there is nothing to undersample.")
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    chosen = [rng.choice(np.flatnonzero(labels == c), size=counts.min(), replace=False) for c in classes]
+    return ds.select(sorted(np.concatenate(chosen).tolist()))
 
 
 def class_weights(labels: Sequence[int], num_classes: int | None = None) -> np.ndarray:

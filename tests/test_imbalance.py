@@ -113,3 +113,21 @@ def test_best_threshold_separable_and_bad_input():
         best_threshold([0, 2], [0.1, 0.2])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         best_threshold([0, 1], [0.1, 1.2])
+
+
+def test_random_undersample_cuts_every_class_to_the_smallest():
+    from helpers.imbalance import random_undersample
+
+    ds = make_ds([30, 7, 12])
+    out = random_undersample(ds, seed=0)
+    assert np.bincount(out["label"]).tolist() == [7, 7, 7]
+    texts = out["text"]
+    assert len(set(texts)) == len(texts) and set(texts) <= set(ds["text"])  # no duplicates, no new rows
+    positions = [ds["text"].index(t) for t in texts]
+    assert positions == sorted(positions)  # original order kept
+    assert random_undersample(ds, seed=0)["text"] == texts
+    assert random_undersample(ds, seed=1)["text"] != texts
+    with pytest.raises(ValueError, match="empty"):
+        random_undersample(make_ds([0, 0]))
+    with pytest.raises(ValueError, match="'label' column"):
+        random_undersample(Dataset.from_dict({"text": ["a"]}))
