@@ -336,6 +336,7 @@ def reliability_bins(probs, labels, n_bins: int = 10) -> pd.DataFrame:
 def expected_calibration_error(probs, labels, n_bins: int = 10) -> float:
     """ECE: the mean |accuracy - confidence| over the bins of :func:`reliability_bins`, weighted by bin size.
 
+    Written in chapter 5, §5.4. The chapter measures calibration with it before and after temperature scaling.
     ``ECE = sum_b (n_b / n) |acc_b - conf_b|``. 0 means perfectly calibrated (on these bins); a model that
     says 90% and is right 70% of the time adds 0.2 for those examples. scikit-learn has no ECE.
     """
