@@ -1,4 +1,5 @@
-"""The traditional baselines of chapter 1: they learn, they score correctly, they fail clearly."""
+"""The traditional baselines of chapter 1 (and their Chinese features, chapter 7): they learn, score correctly, fail
+clearly."""
 
 import numpy as np
 import pandas as pd
@@ -6,6 +7,8 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from sklearn.metrics import f1_score
 
+import helpers
+from helpers import baselines
 from helpers.baselines import (
     DEFAULT_KINDS, KINDS, RESULT_COLUMNS, class_scores, describe_kind, evaluate_baseline, fit_baselines,
     make_baseline, misclassified, top_features, unknown_words,
@@ -161,3 +164,48 @@ def test_misclassified_lists_only_mistakes_most_confident_first(toy_dsd):
 def test_unknown_words_are_reported(toy_dsd):
     pipe = make_baseline("tfidf_lr", min_df=1).fit(toy_dsd["train"]["text"], toy_dsd["train"]["label"])
     assert unknown_words(pipe, "a great snoozefest, loved it") == ["snoozefest"]
+
+
+# ------------------------------------------------------------------------------------- Chinese (chapter 7)
+ZH_SENTENCE = "这部电影不好看，但是音乐很棒"
+HAS_JIEBA = __import__("importlib.util").util.find_spec("jieba") is not None
+
+
+def _zh_data():
+    return helpers.load_dataset("sentiment-zh", limit={"train": 600, "validation": 200, "test": 200})
+
+
+def test_default_words_make_one_feature_per_chinese_clause():
+    words = baselines.make_baseline("tfidf_lr", tokens="words").named_steps["vectorizer"].build_analyzer()
+    assert [w for w in words(ZH_SENTENCE) if " " not in w] == ["这部电影不好看", "但是音乐很棒"]
+    chars = baselines.make_baseline("tfidf_lr", tokens="chars").named_steps["vectorizer"].build_analyzer()
+    grams = chars(ZH_SENTENCE)
+    assert {"不", "不好", "不好看", "但是"} <= set(grams) and max(len(g) for g in grams) == 3
+
+
+def test_auto_tokens_choose_characters_for_chinese_and_words_for_english():
+    zh = _zh_data()
+    table = baselines.fit_baselines(zh, ["tfidf_lr"], splits=["validation"])
+    assert table.attrs["tokens"] == "chars"
+    words = baselines.fit_baselines(zh, ["tfidf_lr"], splits=["validation"], tokens="words")
+    assert words.attrs["tokens"] == "words"
+    # the measured point of chapter 7: characters beat the default token pattern on Chinese
+    assert table.loc["tfidf_lr", "validation_accuracy"] > words.loc["tfidf_lr", "validation_accuracy"] + 0.05
+    assert baselines.choose_tokens(["a fine film", "dull"]) == "words"
+
+
+@pytest.mark.skipif(not HAS_JIEBA, reason="jieba is not installed")
+def test_jieba_words():
+    assert baselines.jieba_words(ZH_SENTENCE) == ["这部", "电影", "不", "好看", "，", "但是", "音乐", "很棒"]
+    table, pipes = baselines.fit_baselines(_zh_data(), ["bow_nb", "tfidf_lr"], splits=["validation"],
+                                           tokens="jieba", return_pipelines=True)
+    assert table.attrs["tokens"] == "jieba" and "好看" in pipes["tfidf_lr"].named_steps["vectorizer"].vocabulary_
+    assert (table["validation_accuracy"] > 0.6).all()
+
+
+def test_unknown_tokens_and_missing_jieba_are_clear_errors(monkeypatch):
+    with pytest.raises(ValueError, match="Unknown tokens 'letters'"):
+        baselines.make_baseline("tfidf_lr", tokens="letters")
+    monkeypatch.setattr(baselines.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ValueError, match=r"pip install jieba==0\.42\.1.*tokens='chars'"):
+        baselines.make_baseline("tfidf_lr", tokens="jieba")
