@@ -54,6 +54,23 @@ def test_mask_gives_padded_positions_exactly_zero_weight(model, tokenizer, batch
     torch.testing.assert_close(padded[0, :n], alone[0], atol=1e-5, rtol=1e-5)
 
 
+def test_a_causal_mask_hides_later_tokens_and_no_mask_does_not():
+    """Chapter 2 §2.14: with GPT's lower-triangular mask, changing the last token leaves earlier outputs untouched."""
+    gen = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, 2, 6, 4, generator=gen) for _ in range(3))
+    k2, v2 = k.clone(), v.clone()
+    k2[..., -1, :] += 1.0
+    v2[..., -1, :] -= 1.0
+    causal = torch.ones(6, 6).tril().bool()
+    out, weights = attn.scaled_dot_product_attention(q, k, v, causal)
+    out2, _ = attn.scaled_dot_product_attention(q, k2, v2, causal)
+    assert torch.equal(out[..., :-1, :], out2[..., :-1, :])
+    assert torch.equal(weights.triu(1), torch.zeros_like(weights))
+    both, _ = attn.scaled_dot_product_attention(q, k, v)
+    both2, _ = attn.scaled_dot_product_attention(q, k2, v2)
+    assert (both[..., :-1, :] - both2[..., :-1, :]).abs().max() > 1e-3
+
+
 def test_split_and_merge_heads_are_inverse():
     x = torch.randn(2, 5, 384)
     heads = attn.split_heads(x, 12)
