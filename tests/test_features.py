@@ -1,4 +1,4 @@
-"""helpers.features: mean pooling equals a masked mean by hand, [CLS] is position 0, freezing leaves the top trainable."""
+"""helpers.features: mean pooling equals a masked mean by hand, [CLS] is position 0, freezing keeps the top."""
 
 import numpy as np
 import pytest
