@@ -36,6 +36,7 @@ by default because compiling costs about a minute on a fresh runtime, longer tha
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -51,6 +52,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .distributed import World, gather_objects, gather_rows, shard, start
 from .env import autocast_for, best_precision
 from .evaluate import (accuracy_and_f1, attention_mask, encode_texts, model_max_length, predict_logits,
                        training_device)
@@ -397,9 +399,15 @@ def optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm: float | N
 # 5. Evaluation
 # ----------------------------------------------------------------------------------------------------
 
-def evaluate_encoded(model, data: Encoded, *, batch_size: int, precision: str, class_weights=None) -> dict:
-    """Loss, accuracy and macro-F1 of the model on a pre-tokenised split."""
-    logits = predict_logits(model, data.input_ids, data.lengths.cpu(), batch_size=batch_size, precision=precision)
+def evaluate_encoded(model, data: Encoded, *, batch_size: int, precision: str, class_weights=None,
+                     world: World | None = None) -> dict:
+    """Loss, accuracy and macro-F1 of the model on a pre-tokenised split. With several processes (``world``) each
+    predicts rows ``rank, rank + size, ...`` and the logits are gathered: the metrics are those of one process."""
+    world = world or World()
+    rows = torch.arange(world.rank, len(data), world.size, device=data.input_ids.device)
+    logits = predict_logits(model, data.input_ids[rows], data.lengths[rows].cpu(), batch_size=batch_size,
+                            precision=precision)
+    logits = gather_rows(logits, len(data), world)
     labels = data.labels.cpu()
     weight = class_weights.cpu() if class_weights is not None else None
     loss = float(F.cross_entropy(logits, labels, weight=weight))
@@ -610,6 +618,12 @@ class StepParts:
     width_cap: int
     device: torch.device
     attn_before: str | None  # "eager" when the model was switched to SDPA for the run
+    ddp: Any = None  # the DistributedDataParallel wrapper, with several processes
+    world_size: int = 1
+
+    def sync_gradients(self, last: bool):
+        """With DDP, gradients are all-reduced in the backward of a step's last micro-batch only."""
+        return self.ddp.no_sync() if self.ddp is not None and not last else contextlib.nullcontext()
 
     def padded_tokens(self, rows, lens: np.ndarray, grad_accum: int) -> int:
         return sum(len(r) * w for r, w in micro_batches(rows, lens, grad_accum, self.multiple, self.width_cap))
@@ -620,10 +634,12 @@ class StepParts:
 
 
 def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: torch.device, compile,
-                 class_weights) -> StepParts:
-    """Seed, move the model, switch to SDPA attention, build AdamW, the schedule, the loss scaler, autocast."""
+                 class_weights, world: World | None = None) -> StepParts:
+    """Seed, move the model, switch to SDPA attention, build AdamW, the schedule, the loss scaler, autocast; with
+    several processes, wrap the model in DDP (which first copies rank 0's weights to every process)."""
+    world = world or World()
     weights = torch.tensor(class_weights, dtype=torch.float32, device=device) if class_weights is not None else None
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed + world.rank)  # each process draws its own dropout masks
     model.to(device)
     attn_before = getattr(model.config, "_attn_implementation", None)
     if attn_before == "eager" and hasattr(model, "set_attn_implementation"):
@@ -635,33 +651,46 @@ def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: to
     scheduler = make_scheduler(optimizer, total_steps, cfg.warmup_ratio, cfg.schedule)
     scaler = torch.amp.GradScaler(device.type) if cfg.precision == "fp16" else None
     autocast = autocast_for(device, cfg.precision)
-    forward_model = model
+    ddp = None
+    if world.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    forward_model = ddp or model
     if compile not in ("auto", False, None):
-        forward_model = torch.compile(model) if compile is True else torch.compile(model, mode=compile)
+        forward_model = torch.compile(forward_model) if compile is True else torch.compile(forward_model, mode=compile)
     return StepParts(model, forward_model, data, optimizer, scheduler, scaler, autocast, weights, cfg.max_grad_norm,
                      8 if device.type == "cuda" else 1,  # tensor cores like multiples of 8; a CPU does not care
-                     data.input_ids.shape[1], device, attn_before)
+                     data.input_ids.shape[1], device, attn_before, ddp, world.size)
 
 
-def run_step(parts: StepParts, rows, lens: np.ndarray, loop: LoopState) -> torch.Tensor:
+def run_step(parts: StepParts, rows, lens: np.ndarray, loop: LoopState, global_rows=None) -> torch.Tensor:
     """One optimiser step over one batch, split into ``loop.grad_accum`` micro-batches; its loss, on the device.
 
     On CUDA out-of-memory the gradients are cleared and the same batch is retried in twice as many
-    micro-batches of half the size: the effective batch, and so the result, stays the same.
+    micro-batches of half the size: the effective batch, and so the result, stays the same. With several
+    processes, ``rows`` is this process's shard of ``global_rows``; the loss is divided by the whole batch's
+    size over the number of processes, because DDP averages the processes' gradients; an out-of-memory
+    error there stops every process with a clear message (:func:`out_of_memory_in_parallel`).
     """
     data, weights = parts.data, parts.class_weights
-    denominator = weights[data.labels[rows]].sum() if weights is not None else len(lens)  # weighted mean on device
+    every = rows if global_rows is None else global_rows
+    denominator = (weights[data.labels[every]].sum() if weights is not None else len(every)) / parts.world_size
     while True:
         try:
             total = torch.zeros((), device=parts.device)
-            for part_rows, width in micro_batches(rows, lens, loop.grad_accum, parts.multiple, parts.width_cap):
-                total += forward_backward(parts.forward_model, data, part_rows, width, denominator, parts.autocast,
-                                          parts.scaler, weights)
+            pieces = micro_batches(rows, lens, loop.grad_accum, parts.multiple, parts.width_cap)
+            for i, (part_rows, width) in enumerate(pieces):
+                with parts.sync_gradients(last=i == len(pieces) - 1):
+                    total += forward_backward(parts.forward_model, data, part_rows, width, denominator,
+                                              parts.autocast, parts.scaler, weights)
             if not optimizer_step(parts.model, parts.optimizer, parts.scheduler, parts.scaler, parts.max_grad_norm):
                 loop.skipped_steps += 1
             return total
-        except torch.OutOfMemoryError:
+        except torch.OutOfMemoryError as err:
             micro = math.ceil(len(lens) / loop.grad_accum)
+            if parts.world_size > 1:
+                raise out_of_memory_in_parallel(micro, loop) from err
             if micro <= 1:
                 raise
             parts.optimizer.zero_grad(set_to_none=True)
@@ -674,17 +703,37 @@ def run_step(parts: StepParts, rows, lens: np.ndarray, loop: LoopState) -> torch
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
 
+def out_of_memory_in_parallel(micro: int, loop: LoopState) -> RuntimeError:
+    """The error that stops a data-parallel run on out-of-memory: the other processes are waiting in the gradient
+    all-reduce, which this one can no longer join, so ``torchrun`` stops them all (no hang, and no silent retry with
+    other batches on one process only)."""
+    return RuntimeError(f"Out of GPU memory in process {os.environ.get('RANK', '?')} at micro-batch {micro}: stopping "
+                        "every process. Rerun with a smaller batch_size and a larger grad_accum (the same effective "
+                        f"batch: e.g. batch_size={max(micro // 2, 1)}, grad_accum={2 * loop.grad_accum}); with "
+                        "checkpoint_dir and resume=True the run continues from its last checkpoint.")
+
+
 class EpochBatches:
-    """One epoch's batches: the order is copied to the device once, and batch ``b`` is a slice of it."""
+    """One epoch's batches: the order is copied to the device once, and batch ``b`` is a slice of it. With several
+    processes, each takes its shard of every batch (:func:`helpers.distributed.shard`)."""
 
-    def __init__(self, sampler: LengthBucketSampler, epoch: int, device: torch.device):
-        self.batches, self.lengths = sampler.batches(epoch), sampler.lengths
-        self.order = torch.from_numpy(np.concatenate(self.batches)).to(device, non_blocking=True)
-        self.bounds = np.cumsum([0] + [len(b) for b in self.batches])
+    def __init__(self, sampler: LengthBucketSampler, epoch: int, device: torch.device, world: World | None = None):
+        world = world or World()
+        self.whole, self.lengths = sampler.batches(epoch), sampler.lengths
+        self.shards = [shard(self.whole, r, world.size) for r in range(world.size)]
+        self.batches, self.world = self.shards[world.rank], world
+        self.order = torch.from_numpy(np.concatenate(self.whole)).to(device, non_blocking=True)
+        self.bounds = np.cumsum([0] + [len(b) for b in self.whole])
 
-    def __getitem__(self, b: int) -> tuple[torch.Tensor, np.ndarray]:
-        """(rows on the device, their lengths on the host)."""
-        return self.order[self.bounds[b]:self.bounds[b + 1]], self.lengths[self.batches[b]]
+    def __getitem__(self, b: int) -> tuple[torch.Tensor, np.ndarray, torch.Tensor]:
+        """(this process's rows on the device, their lengths on the host, the whole batch's rows on the device)."""
+        whole = self.order[self.bounds[b]:self.bounds[b + 1]]
+        return whole[self.world.rank::self.world.size], self.lengths[self.batches[b]], whole
+
+    def counts(self, b: int, parts: StepParts, grad_accum: int) -> tuple[np.ndarray, int]:
+        """The whole batch's lengths and its padded tokens summed over every process's shard (for the history)."""
+        padded = sum(parts.padded_tokens(s[b], self.lengths[s[b]], grad_accum) for s in self.shards)
+        return self.lengths[self.whole[b]], padded
 
 
 class LossLog:
@@ -699,14 +748,15 @@ class LossLog:
         self.pending.append((step, epoch, lr, loss))
         return len(self.pending) >= self.every
 
-    def flush(self, loop: LoopState) -> None:
-        """Read the waiting losses from the device into ``loop.steps`` and the current interval."""
+    def flush(self, loop: LoopState) -> float | None:
+        """Read the waiting losses from the device into ``loop.steps`` and the current interval; the latest loss."""
         if self.pending:
             values = torch.stack([p[3] for p in self.pending]).tolist()
             for (step, epoch, lr, _), value in zip(self.pending, values):
                 loop.steps.append({"step": step, "epoch": epoch, "loss": value, "lr": lr})
                 loop.interval.losses.append(value)
             self.pending.clear()
+        return loop.steps[-1]["loss"] if loop.steps else None
 
 
 class Evaluation:
@@ -714,8 +764,9 @@ class Evaluation:
     weights, and decides early stopping."""
 
     def __init__(self, parts: StepParts, data: Encoded | None, *, batch_size: int, precision: str, metric: str,
-                 keep_best: bool, patience: int | None):
+                 keep_best: bool, patience: int | None, world: World | None = None):
         self.parts, self.data, self.batch_size, self.precision = parts, data, batch_size, precision
+        self.world = world or World()
         self.metric, self.keep_best, self.patience = metric, keep_best, patience
         self.since = time.perf_counter()  # when the current interval started
 
@@ -734,7 +785,8 @@ class Evaluation:
                "lr": self.parts.scheduler.get_last_lr()[0]}
         if self.data is not None:
             scores = evaluate_encoded(self.parts.model, self.data, batch_size=self.batch_size,
-                                      precision=self.precision, class_weights=self.parts.class_weights)
+                                      precision=self.precision, class_weights=self.parts.class_weights,
+                                      world=self.world)
             row.update({f"eval_{k}": v for k, v in scores.items()})
         row.update({"seq_per_s": iv.examples / seconds if seconds > 0 else math.nan,
                     "tokens_per_s": iv.tokens / seconds if seconds > 0 else math.nan,
@@ -771,6 +823,7 @@ class Checkpoints:
     every: int | None
     config: Config
     parts: StepParts
+    world: World = field(default_factory=World)
 
     def due(self, loop: LoopState, last_of_epoch: bool) -> bool:
         """After every epoch, on stopping, and every ``checkpoint_every`` steps (when there is a folder)."""
@@ -778,11 +831,15 @@ class Checkpoints:
                                                 or (self.every and loop.step % self.every == 0))
 
     def save(self, loop: LoopState) -> None:
-        p = self.parts
+        """Rank 0 writes (every rank calls this: the ranks' random generators are gathered to rank 0 first)."""
+        p, rngs = self.parts, gather_objects(rng_state(self.parts.device), self.world)
+        if not self.world.is_main:
+            return
+        parallel = {"world_size": self.world.size, "rng_ranks": rngs} if self.world.active else {}
         save_checkpoint(self.folder, {
             "config": asdict(self.config), "model": p.model.state_dict(), "optimizer": p.optimizer.state_dict(),
             "scheduler": p.scheduler.state_dict(), "scaler": p.scaler.state_dict() if p.scaler is not None else None,
-            "rng": rng_state(p.device), "loop": loop.to_checkpoint()})
+            "rng": rngs[0], "loop": loop.to_checkpoint(), **parallel})
 
     def resume(self, loop: LoopState, notes: list[str]) -> LoopState:
         """The saved loop state, with the model, optimiser, schedule, scaler and generators restored (or ``loop``
@@ -801,11 +858,18 @@ class Checkpoints:
             p.scheduler.load_state_dict(saved["scheduler"])
             if p.scaler is not None and saved.get("scaler") is not None:
                 p.scaler.load_state_dict(saved["scaler"])
-            set_rng_state(saved["rng"], p.device)
+            saved_size, accum = saved.get("world_size", 1), loop.grad_accum
+            set_rng_state(saved["rng_ranks"][self.world.rank] if saved_size == self.world.size > 1 else saved["rng"],
+                          p.device)
             loop = LoopState.from_checkpoint(saved["loop"])
             notes.append(f"Resumed from {Path(self.folder) / CHECKPOINT_NAME} at step {loop.step} "
                          f"(epoch {loop.epoch + 1}, batch {loop.batch}).")
-        print(notes[-1])
+            if saved_size != self.world.size:  # the same effective batch, cut differently
+                loop.grad_accum = accum
+                notes[-1] += (f" It was written by {saved_size} process(es) and continues in {self.world.size}, "
+                              "with the same effective batch; dropout draws other masks from here on.")
+        if self.world.is_main:
+            print(notes[-1])
         return loop
 
 
@@ -847,7 +911,8 @@ class Progress:
 # ----------------------------------------------------------------------------------------------------
 
 def read_inputs(model, train_data, eval_data, tokenizer):
-    """``(tokenizer, (texts, labels, class names), (eval texts, eval labels) or None)``, all checked."""
+    """``(tokenizer, (texts, labels, class names), (eval texts, eval labels) or None)``, all checked; a head with
+    placeholder class names gets the data's (:func:`name_classes`)."""
     own = list(model.config.id2label.values()) if hasattr(model, "config") else []
     own = None if not own or all(str(v).startswith("LABEL_") for v in own) else own  # the head's real class names
     texts, labels, names = as_texts_and_labels(train_data, "train_data", own)
@@ -858,6 +923,7 @@ def read_inputs(model, train_data, eval_data, tokenizer):
         eval_texts, eval_labels, _ = as_texts_and_labels(eval_data, "eval_data", names or own)
         check_inputs(model, tokenizer, eval_texts, eval_labels, "eval_data")
         evaluation = (eval_texts, eval_labels)
+    name_classes(model, names)
     return tokenizer, (texts, labels, names), evaluation
 
 
@@ -920,15 +986,20 @@ def parameter_counts(model) -> dict:
 
 
 def finish(model, loop: LoopState, config: dict, notes: list[str], *, metric: str, patience: int | None,
-           keep_best: bool, started: float) -> TrainResult:
-    """Say what happened (skipped fp16 steps, early stopping), load the best weights, return the result."""
+           keep_best: bool, started: float, world: World | None = None) -> TrainResult:
+    """Say what happened (skipped fp16 steps, early stopping), load the best weights, return the result (the same
+    on every process)."""
+    world = world or World()
+    said = []
     if loop.skipped_steps:
-        notes.append(f"The fp16 loss scaler skipped {loop.skipped_steps} of {loop.step} optimiser steps "
-                     "(inf or NaN gradients while it lowered its scale); the schedule did not advance on them.")
-        print(notes[-1])
+        said.append(f"The fp16 loss scaler skipped {loop.skipped_steps} of {loop.step} optimiser steps "
+                    "(inf or NaN gradients while it lowered its scale); the schedule did not advance on them.")
     if loop.stopped:
-        notes.append(f"Early stopping after step {loop.step}: no better {metric} in {patience} evaluations.")
-        print(notes[-1])
+        said.append(f"Early stopping after step {loop.step}: no better {metric} in {patience} evaluations.")
+    for note in said:
+        notes.append(note)
+        if world.is_main:  # one process speaks for all
+            print(note)
     if keep_best and loop.best_weights is not None:
         model.load_state_dict(loop.best_weights)
     model.eval()
@@ -955,54 +1026,54 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
           on_step: Callable[[int], None] | None = None) -> TrainResult:
     """Fine-tune ``model`` on ``train_data``; evaluate on ``eval_data`` after every epoch.
 
-    Data: a ``datasets.Dataset`` with ``text`` and ``label`` columns, or a pair ``(texts, labels)``. ``batch_size`` is
-    the micro-batch on the device; the optimiser sees ``batch_size * grad_accum`` examples per step. ``None`` settings
-    are chosen from the device and the data: batch 32 on a CPU (up to 256 on a GPU), ``lr`` by :func:`default_lr`,
-    ``max_length`` the longest text up to the model's limit (length bucketing makes long outliers cheap), precision by
-    :func:`helpers.env.best_precision`. ``compile="auto"`` means no ``torch.compile``; pass ``True`` or a mode
-    (``"reduce-overhead"`` for CUDA graphs) for long runs. ``metric`` (accuracy, f1 or loss) picks the best model and
-    drives ``early_stopping_patience`` (in evaluations). With ``checkpoint_dir`` a checkpoint is written after every
-    epoch (and every ``checkpoint_every`` steps); ``resume=True`` continues from it and ends with the same weights as
-    an uninterrupted run. ``on_step(step)`` is called after every optimiser step (a raise there interrupts the run).
-    ``device`` (``"cuda"``, ``"cpu"``, a ``torch.device``; default :func:`helpers.env.detect_device`): the model is
-    moved there in place, with all the data; the history comes back as plain numbers. ``precision="fp16"`` uses a loss
-    scaler (``torch.amp.GradScaler``); steps it skips for inf/NaN gradients do not advance the schedule and are
-    counted in ``config["skipped_steps"]``. ``schedule``: the rate after the warm-up (:func:`make_scheduler`).
+    Data: a ``datasets.Dataset`` or pandas DataFrame with ``text`` and ``label`` columns, or a pair ``(texts, labels)``.
+    ``batch_size`` is the micro-batch on the device; the optimiser sees ``batch_size * grad_accum`` examples per step
+    (times N under ``torchrun --nproc_per_node=N``, where every process runs this same call, data parallel:
+    :mod:`helpers.distributed`; only rank 0 prints and writes checkpoints). ``None`` settings are chosen from the
+    device and the data: batch 32 on a CPU (up to 256 on a GPU), ``lr`` by :func:`default_lr`, ``max_length`` the
+    longest text up to the model's limit, precision by :func:`helpers.env.best_precision`. ``compile="auto"``: no
+    ``torch.compile``; pass ``True`` or a mode for long runs. ``metric`` (accuracy, f1 or loss) picks the best model
+    and drives ``early_stopping_patience`` (in evaluations). With ``checkpoint_dir`` a checkpoint is written after
+    every epoch (and every ``checkpoint_every`` steps); ``resume=True`` continues from it and ends with the same
+    weights as an uninterrupted run. ``on_step(step)`` is called after every optimiser step (a raise there interrupts
+    the run). ``device`` (default :func:`helpers.env.detect_device`): the model is moved there in place, with all
+    the data; the history comes back as plain numbers. ``precision="fp16"`` uses a loss scaler; steps it skips for
+    inf/NaN gradients do not advance the schedule and are counted in ``config["skipped_steps"]``. ``schedule``: the
+    rate after the warm-up (:func:`make_scheduler`).
     """
-    started, notes = time.perf_counter(), []
-    # 1. Prepare: check inputs and settings, choose device, precision, batch and rate, tokenise once, build the step.
+    started, notes = time.perf_counter(), []  # 1. Prepare: check, choose device, batch and rate, tokenise, build
     tokenizer, train_split, eval_split = read_inputs(model, train_data, eval_data, tokenizer)
     check_settings(metric, epochs, grad_accum, resume, checkpoint_dir, schedule)
-    name_classes(model, train_split[2])
+    world, device = start(device)  # one process, or one of torchrun's N (data parallel)
     device, precision = choose_device_and_precision(device, precision)
     data = encode_splits(model, tokenizer, train_split, eval_split, max_length, device)
-    micro = batch_size or default_train_batch_size(device, len(data.host_lengths))
-    lr = lr if lr is not None else default_lr(model, micro * grad_accum)
-    cfg = Config(epochs, micro * grad_accum, lr, weight_decay, warmup_ratio, data.max_length, max_grad_norm, seed,
+    micro = batch_size or default_train_batch_size(device, len(data.host_lengths) // world.size)
+    effective = world.plan(len(data.host_lengths), micro, grad_accum)  # micro x accumulation x processes
+    lr = lr if lr is not None else default_lr(model, effective)
+    cfg = Config(epochs, effective, lr, weight_decay, warmup_ratio, data.max_length, max_grad_norm, seed,
                  metric, precision, pool_batches, data.fingerprint, schedule)
     sampler = LengthBucketSampler(data.host_lengths, cfg.effective_batch, seed=seed, pool_batches=pool_batches)
     steps_per_epoch = len(sampler)
-    parts = prepare_step(model, data.train, cfg, epochs * steps_per_epoch, device, compile, class_weights)
-    checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, cfg, parts)
+    parts = prepare_step(model, data.train, cfg, epochs * steps_per_epoch, device, compile, class_weights, world)
+    checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, cfg, parts, world)
     loop = checkpoints.resume(LoopState(grad_accum), notes) if resume else LoopState(grad_accum)
     evaluation = Evaluation(parts, data.eval, batch_size=eval_batch_size or 2 * micro, precision=precision,
-                            metric=metric, keep_best=keep_best, patience=early_stopping_patience)
-    log, bar = LossLog(log_every), Progress(progress, metric)
+                            metric=metric, keep_best=keep_best, patience=early_stopping_patience, world=world)
+    log, bar = LossLog(log_every), Progress(progress and world.is_main, metric)
     # 2. Loop: every epoch in length-bucketed batches, one optimiser step per batch.
     model.train()
     try:
         while loop.epoch < epochs and not loop.stopped:
-            epoch, batches = loop.epoch, EpochBatches(sampler, loop.epoch, device)
+            epoch, batches = loop.epoch, EpochBatches(sampler, loop.epoch, device, world)
             bar.start(steps_per_epoch, loop.batch, f"epoch {epoch + 1}/{epochs}")
             while loop.batch < steps_per_epoch:
-                rows, lens = batches[loop.batch]
+                rows, lens, whole = batches[loop.batch]  # this process's shard of the batch, and the whole batch
                 step_lr = parts.scheduler.get_last_lr()[0]  # the rate this step uses
-                loss = run_step(parts, rows, lens, loop)
-                end_of_epoch = loop.count_step(lens, parts.padded_tokens(rows, lens, loop.grad_accum), steps_per_epoch)
+                loss = run_step(parts, rows, lens, loop, whole)
+                end_of_epoch = loop.count_step(*batches.counts(loop.batch, parts, loop.grad_accum), steps_per_epoch)
                 bar.update()
                 if log.add(loop.step, epoch + 1, step_lr, loss):
-                    log.flush(loop)
-                    bar.show_loss(loop.steps[-1]["loss"], evaluation.rate(loop))
+                    bar.show_loss(log.flush(loop), evaluation.rate(loop))
                 # 3. Evaluate after every epoch and every eval_every steps: the best weights, early stopping.
                 if end_of_epoch or (eval_every and loop.step % eval_every == 0):
                     log.flush(loop)
@@ -1021,5 +1092,5 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
         bar.close()
         parts.restore_attention()
     # 5. Finish: the notes, the best weights, the result.
-    return finish(model, loop, {**asdict(cfg), "micro_batch": micro, "device": str(device)}, notes, metric=metric,
-                  patience=early_stopping_patience, keep_best=keep_best, started=started)
+    return finish(model, loop, {**asdict(cfg), "micro_batch": micro, "device": str(device), **world.config()}, notes,
+                  metric=metric, patience=early_stopping_patience, keep_best=keep_best, started=started, world=world)
