@@ -25,16 +25,17 @@ import statistics
 import time
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
-import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .evaluate import (accuracy_and_f1, attention_mask, encode_texts, logits_on_device, model_device, predict_logits,
-                       training_device)
+from .evaluate import attention_mask, encode_texts, logits_on_device, model_device, predict_logits, training_device
+from .pretraining import LoopRecorder
+from .training import (Encoded, LengthBucketSampler, LoopState, LossLog, Progress, TrainResult, evaluate_encoded,
+                       make_optimizer, make_scheduler)
 
 
 def cpu_copy(model: nn.Module) -> nn.Module:
@@ -155,83 +156,91 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
 
 
-@dataclass
-class DistillResult:
-    """The trained student, one history row per epoch (train loss, validation accuracy/F1), and the time."""
-
-    model: nn.Module
-    history: pd.DataFrame
-    seconds: float
-
-
 def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list[str], train_labels: list[int], *,
             eval_texts: list[str] | None = None, eval_labels: list[int] | None = None, epochs: int = 2,
             batch_size: int = 32, lr: float = 1e-4, max_length: int = 128, temperature: float = 2.0,
-            alpha: float = 0.5, seed: int = 0, progress: bool = True,
-            device: str | torch.device | None = None) -> DistillResult:
+            alpha: float = 0.5, seed: int = 0, progress: bool = True, log_every: int = 20,
+            device: str | torch.device | None = None) -> TrainResult:
     """Train ``student`` to match ``teacher``'s logits (computed once, before training) and the labels.
 
-    A short loop of its own, with the optimiser and schedule of :func:`helpers.train`
+    A short loop of its own, built from :func:`helpers.train`'s parts: its optimiser and schedule
     (:func:`helpers.training.make_optimizer`: fused AdamW, weight decay 0.01 on weight matrices only;
     :func:`helpers.training.make_scheduler`: linear warm-up over 10% of the steps, then decay), batches of
-    similar length, fp32. ``device``: where to train (default :func:`helpers.env.detect_device`); the student
+    similar length, its progress bar and loss log, fp32. Returns a :class:`helpers.training.TrainResult` with the
+    same ``history`` columns (one row per epoch; ``eval_`` scores on ``eval_texts``) and ``steps``; the student
+    ends with its last weights. ``device``: where to train (default :func:`helpers.env.detect_device`); the student
     is moved there in place, the teacher is run there once in inference mode and then put back where it was.
     """
     if len(train_texts) != len(train_labels) or not train_texts:
         raise ValueError(f"Need as many labels as texts, and at least one: {len(train_texts)} texts, "
                          f"{len(train_labels)} labels.")
-    start = time.perf_counter()
+    started = time.perf_counter()
     device = training_device(device)
     teacher_home = model_device(teacher)
     try:
-        rows = _distill_loop(student, teacher, tokenizer, train_texts, train_labels, eval_texts, eval_labels, epochs,
-                             batch_size, lr, max_length, temperature, alpha, seed, progress, device)
+        student.to(device)
+        ids, lengths = encode_texts(tokenizer, train_texts, max_length)
+        teacher_logits = logits_on_device(teacher, ids, lengths, device=device)
     finally:
         if model_device(teacher) != teacher_home:
             teacher.to(teacher_home)  # the teacher goes back where the caller keeps it
-    return DistillResult(model=student, history=pd.DataFrame(rows), seconds=time.perf_counter() - start)
+    data = Encoded(ids, lengths, torch.tensor([int(y) for y in train_labels]))
+    held_out = None
+    if eval_texts is not None:
+        if eval_labels is None or len(eval_labels) != len(eval_texts):
+            raise ValueError("eval_texts need as many eval_labels, one per text.")
+        eval_ids, eval_lengths = encode_texts(tokenizer, eval_texts, max_length)
+        held_out = Encoded(eval_ids, eval_lengths, torch.tensor([int(y) for y in eval_labels]))
+    config = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": 0.01, "warmup_ratio": 0.1,
+              "schedule": "linear", "max_length": max_length, "temperature": temperature, "alpha": alpha, "seed": seed,
+              "device": str(device)}
+    loop = _distill_loop(student, data, teacher_logits, held_out, config, progress, log_every, device)
+    return LoopRecorder.result(student, loop, config, started)
 
 
-def _distill_loop(student, teacher, tokenizer, train_texts, train_labels, eval_texts, eval_labels, epochs, batch_size,
-                  lr, max_length, temperature, alpha, seed, progress, device) -> list[dict]:
-    """The body of :func:`distill`: teacher logits once, then the student's epochs; one history row per epoch."""
-    from tqdm.auto import tqdm
-
-    from .training import LengthBucketSampler, make_optimizer, make_scheduler
-
-    student.to(device)
-    ids, lengths = encode_texts(tokenizer, train_texts, max_length)
-    teacher_logits = logits_on_device(teacher, ids, lengths, device=device)
-    labels = torch.tensor([int(y) for y in train_labels], device=device)
-    host_lengths = lengths.numpy()  # the batches' widths are read on the host: no device synchronisation
-    ids, lengths = ids.to(device), lengths.to(device)
+def _distill_loop(student: nn.Module, data: Encoded, teacher_logits: torch.Tensor, held_out: Encoded | None,
+                  config: dict, progress: bool, log_every: int, device: torch.device) -> LoopState:
+    """The body of :func:`distill`: the student's epochs in batches of similar length; one history row per epoch."""
+    host_lengths = data.lengths.numpy()  # the batches' widths are read on the host: no device synchronisation
+    data = data.to(device)
+    epochs, seed = config["epochs"], config["seed"]
     torch.manual_seed(seed)
-    sampler = LengthBucketSampler(host_lengths, batch_size, seed=seed)
-    total = epochs * len(sampler)
-    optimizer = make_optimizer(student, lr, 0.01, device)
-    scheduler = make_scheduler(optimizer, total, 0.1)
-    rows = []
-    for epoch in range(epochs):
-        student.train()
-        losses = []
-        for batch in tqdm(sampler.batches(epoch), desc=f"distil epoch {epoch + 1}/{epochs}", disable=not progress,
-                          leave=False):
-            rows_dev = torch.from_numpy(batch).to(device)
-            width = int(host_lengths[batch].max())
-            out = student(input_ids=ids[rows_dev, :width], attention_mask=attention_mask(lengths[rows_dev], width))
-            loss = distillation_loss(out.logits, teacher_logits[rows_dev], labels[rows_dev],
-                                     temperature=temperature, alpha=alpha)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-        row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses))}
-        if eval_texts is not None:
-            e_ids, e_len = encode_texts(tokenizer, eval_texts, max_length)
-            preds = predict_logits(student, e_ids, e_len, device=device).argmax(-1).numpy()
-            row.update({f"eval_{k}": v for k, v in accuracy_and_f1(eval_labels, preds).items()})
-        rows.append(row)
+    sampler = LengthBucketSampler(host_lengths, config["batch_size"], seed=seed)
+    optimizer = make_optimizer(student, config["lr"], config["weight_decay"], device)
+    scheduler = make_scheduler(optimizer, epochs * len(sampler), config["warmup_ratio"], config["schedule"])
+    loop, log, rows, bar = LoopState(grad_accum=1), LossLog(log_every), LoopRecorder(device), \
+        Progress(progress, "accuracy")
+    try:
+        while loop.epoch < epochs:
+            student.train()
+            epoch = loop.epoch
+            bar.start(len(sampler), 0, f"distil epoch {epoch + 1}/{epochs}")
+            for batch in sampler.batches(epoch):
+                rows_dev, lens = torch.from_numpy(batch).to(device), host_lengths[batch]
+                width = int(lens.max())
+                step_lr = scheduler.get_last_lr()[0]
+                out = student(input_ids=data.input_ids[rows_dev, :width],
+                              attention_mask=attention_mask(data.lengths[rows_dev], width))
+                loss = distillation_loss(out.logits, teacher_logits[rows_dev], data.labels[rows_dev],
+                                         temperature=config["temperature"], alpha=config["alpha"])
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                loop.count_step(lens, len(batch) * width, len(sampler))
+                bar.update()
+                if log.add(loop.step, epoch + 1, step_lr, loss.detach()):
+                    log.flush(loop)
+                    bar.show_loss(loop.steps[-1]["loss"], rows.rate(loop))
+            log.flush(loop)
+            evaluate = (partial(evaluate_encoded, student, held_out, batch_size=64, precision="fp32")
+                        if held_out is not None else None)
+            row = rows.record(loop, epoch + 1, scheduler.get_last_lr()[0], evaluate)
+            rows.keep_if_best(loop, row, "eval_accuracy")
+            bar.show_row(row)
+            bar.close()
+    finally:
+        bar.close()
     student.eval()
-    return rows
+    return loop

@@ -12,7 +12,8 @@ BERT was pretrained with two objectives (Devlin et al., 2019):
 
 This module implements both from scratch (:func:`mask_tokens`, :func:`make_nsp_pairs`,
 :func:`mlm_loss_by_hand`, :func:`nsp_loss_by_hand`), gives a pretrained encoder the two heads
-(:func:`add_pretraining_heads`), trains them (:func:`train_pretraining`), measures them
+(:func:`add_pretraining_heads`), trains them (:func:`train_pretraining`, :func:`train_heads`: the optimiser,
+schedule, progress bar and loss log of ``helpers.train``, and its result, a :class:`PretrainingResult`), measures them
 (:func:`evaluate_pretraining`, :func:`fill_mask`, :func:`nsp_probability`), builds a tiny BERT to pretrain
 from scratch (:func:`tiny_bert_config`) and fine-tunes any of these encoders on a classification task
 with the book's training loop (:func:`fine_tune_classifier`, a thin wrapper over ``helpers.train``).
@@ -33,13 +34,15 @@ import math
 import random
 import re
 import time
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from .evaluate import prediction_device, training_device
+from .training import Interval, LoopState, LossLog, Progress, TrainResult, make_optimizer, make_scheduler
 
 IGNORE_INDEX = -100
 IS_NEXT, NOT_NEXT = 0, 1
@@ -389,95 +392,226 @@ def _set_trainable(model, trainable: str) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def _warmup_linear(optimizer, warmup: int, total: int):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / max(1, warmup)
-        return max(0.0, (total - step) / max(1, total - warmup))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+# --------------------------------------------------------------------------------------------------
+# Training loops with helpers.train's parts and result (shared with helpers.rnn and helpers.compress)
+# --------------------------------------------------------------------------------------------------
+
+class LoopRecorder:
+    """The rows of ``TrainResult.history`` for the book's smaller loops (:func:`train_pretraining`,
+    :func:`train_heads`, :func:`helpers.rnn.train_rnn`, :func:`helpers.compress.distill`), in the columns
+    :func:`helpers.train` writes: epoch, step, train_loss, lr, the ``eval_`` scores, seq_per_s, tokens_per_s,
+    padding and seconds (training time since the previous row, evaluation not included). The loops keep their
+    state in a :class:`helpers.training.LoopState` and read their losses with a :class:`helpers.training.LossLog`,
+    as :func:`helpers.train` does; :meth:`result` returns the same :class:`helpers.training.TrainResult`.
+    """
+
+    def __init__(self, device: str | torch.device):
+        self.device = torch.device(device)
+        self.since = time.perf_counter()  # when the current interval started
+
+    def rate(self, loop: LoopState) -> float:
+        """Examples per second so far in this interval (for the progress bar)."""
+        return loop.interval.examples / max(time.perf_counter() - self.since, 1e-9)
+
+    def record(self, loop: LoopState, epoch: float, lr: float, evaluate: Callable[[], dict] | None = None) -> dict:
+        """Close the interval into a history row (``evaluate()`` gives its ``eval_`` scores) and append it."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        seconds, iv = time.perf_counter() - self.since, loop.interval
+        row = {"epoch": round(epoch, 4), "step": loop.step,
+               "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan, "lr": lr}
+        row.update({f"eval_{k}": v for k, v in (evaluate() if evaluate is not None else {}).items()})
+        row.update(seq_per_s=iv.examples / seconds if seconds > 0 else math.nan,
+                   tokens_per_s=iv.tokens / seconds if seconds > 0 else math.nan,
+                   padding=1 - iv.tokens / iv.padded if iv.padded else math.nan, seconds=seconds)
+        loop.history.append(row)
+        loop.interval = Interval()
+        self.since = time.perf_counter()
+        return row
+
+    @staticmethod
+    def keep_if_best(loop: LoopState, row: dict, column: str, *, higher_is_better: bool = True,
+                     model=None) -> bool:
+        """Remember ``row`` as the best so far by ``column`` (and a CPU copy of ``model``'s weights, when given)."""
+        score = row.get(column, math.nan)
+        if math.isnan(score) or (loop.best_score is not None
+                                 and not (score > loop.best_score if higher_is_better else score < loop.best_score)):
+            return False
+        loop.best_score, loop.best_row = score, dict(row)
+        if model is not None:
+            loop.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        return True
+
+    @staticmethod
+    def result(model, loop: LoopState, config: dict, started: float, kind: type = TrainResult) -> TrainResult:
+        """The :class:`helpers.training.TrainResult` (or ``kind``, a subclass) of a finished loop."""
+        return kind(model=model, history=pd.DataFrame(loop.history), steps=pd.DataFrame(loop.steps),
+                    best=loop.best_row, config=config, seconds=time.perf_counter() - started, notes=[])
 
 
-def _step_and_record(loss: torch.Tensor, params, optimizer, scheduler, history: dict, step: int,
-                     mlm_value: float, nsp_value: float) -> None:
-    """One optimiser step (clipped at norm 1) and the losses of that step written into ``history``."""
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0)
-    optimizer.step()
-    scheduler.step()
-    history["step"].append(step)
-    history["mlm_loss"].append(mlm_value)
-    history["nsp_loss"].append(nsp_value)
+class PretrainingResult(TrainResult):
+    """What :func:`train_pretraining` and :func:`train_heads` return: a :class:`helpers.training.TrainResult`.
+
+    ``steps`` has one row per step (step, epoch, loss, lr) plus ``mlm_loss`` and ``nsp_loss`` (``loss`` is their
+    sum, NaN where a step had no pairs); ``history`` one row per evaluation (and one at step 0 before training when
+    there is held-out data), with ``eval_loss``, ``eval_mlm_loss``, ``eval_nsp_loss``, ``eval_top1``, ``eval_top5``
+    and ``eval_nsp_accuracy``. An epoch is a pass's worth of drawn examples (the batches are random draws).
+    The keys of the old dict history still work: ``result["mlm_loss"]`` (a list per step), ``result["eval_step"]``,
+    ``result["seconds"]``, and so on. :meth:`plot` draws :func:`plot_pretraining_history`.
+    """
+
+    STEP_KEYS = ("step", "mlm_loss", "nsp_loss")
+    EVAL_KEYS = ("eval_step", "eval_mlm_loss", "eval_nsp_loss", "eval_top1")
+
+    def __getitem__(self, key: str):
+        if key == "seconds":
+            return self.seconds
+        if key in self.STEP_KEYS:
+            return self.steps[key].tolist() if key in self.steps else []
+        if key in self.EVAL_KEYS:
+            h = self.history
+            rows = h[h["eval_mlm_loss"].notna()] if "eval_mlm_loss" in h else h.iloc[:0]
+            column = "step" if key == "eval_step" else key
+            return rows[column].tolist() if column in rows else []
+        keys = ", ".join(("seconds",) + self.STEP_KEYS + self.EVAL_KEYS)
+        raise KeyError(f"{key!r}: a pretraining result has the keys {keys}; the tables are result.steps and "
+                       "result.history.")
+
+    def plot(self, *, name: str = "this run", title: str = "Pretraining losses", smooth: int = 10):
+        """The MLM and NSP losses, training and held-out (:func:`plot_pretraining_history`)."""
+        return plot_pretraining_history({name: self}, title=title, smooth=smooth)
 
 
-def _finish(model, history: dict, start: float) -> dict:
-    """End of a pretraining loop: record the time, switch to eval mode, make every parameter trainable again."""
-    history["seconds"] = time.perf_counter() - start
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad = True
-    return history
+class ObjectiveLosses(LossLog):
+    """A :class:`helpers.training.LossLog` for two objectives: each step's loss is the tensor (total, MLM, NSP),
+    kept on the device and read every ``log_every`` steps; the step rows get all three."""
+
+    def flush(self, loop: LoopState) -> None:
+        if self.pending:
+            values = torch.stack([p[3] for p in self.pending]).tolist()
+            for (step, epoch, lr, _), (total, mlm, nsp) in zip(self.pending, values):
+                loop.steps.append({"step": step, "epoch": epoch, "loss": total, "lr": lr, "mlm_loss": mlm,
+                                   "nsp_loss": nsp})
+                loop.interval.losses.append(total)
+            self.pending.clear()
+
+
+def _three_losses(mlm: torch.Tensor | None, nsp: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(L_MLM + L_NSP, detached (total, MLM, NSP))`` with NaN for a missing objective; ``None`` when both are."""
+    present = [x for x in (mlm, nsp) if x is not None]
+    if not present:
+        return None
+    total = sum(present)
+    nan = total.detach().new_tensor(math.nan)
+    return total, torch.stack([total.detach(), *(x.detach() if x is not None else nan for x in (mlm, nsp))])
+
+
+def _pretraining_loop(model, params: list, next_losses: Callable[[], tuple | None], *, steps: int, per_step: int,
+                      n_examples: int, lr: float, warmup_fraction: float, weight_decay: float,
+                      evaluate: Callable[[], dict] | None, eval_every: int, progress: bool, desc: str,
+                      device: torch.device, log_every: int, config: dict) -> PretrainingResult:
+    """The loop of :func:`train_pretraining` and :func:`train_heads`, with :func:`helpers.train`'s optimiser
+    (:func:`helpers.training.make_optimizer`), schedule (:func:`helpers.training.make_scheduler`), progress bar and
+    loss log. ``next_losses()`` draws a batch and returns ``(loss, (total, MLM, NSP) detached, examples, tokens,
+    padded tokens)``, or ``None`` when the batch has nothing to predict (the step is then skipped)."""
+    started = time.perf_counter()
+    optimizer = make_optimizer(model, lr, weight_decay, device)
+    scheduler = make_scheduler(optimizer, steps, warmup_fraction)
+    loop, log, rows, bar = LoopState(grad_accum=1), ObjectiveLosses(log_every), LoopRecorder(device), \
+        Progress(progress, "mlm_loss")
+    model.train()
+    bar.start(steps, 0, desc)
+    try:
+        for step in range(0 if evaluate is not None else 1, steps + 1):
+            if step > 0:
+                # 1. One step: draw a batch, forward, backward, clip, update, advance the schedule.
+                step_lr = scheduler.get_last_lr()[0]
+                out = next_losses()
+                loop.step = step
+                if out is not None:
+                    loss, values, examples, tokens, padded = out
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(params, 1.0)
+                    optimizer.step()
+                    scheduler.step()
+                    loop.interval.examples += examples
+                    loop.interval.tokens += tokens
+                    loop.interval.padded += padded
+                    if log.add(step, max(1, math.ceil(step * per_step / n_examples)), step_lr, values):
+                        log.flush(loop)
+                        bar.show_loss(loop.steps[-1]["loss"], rows.rate(loop))
+                bar.update()
+            # 2. Every eval_every steps, at the end (and before the first step, with held-out data): a history row.
+            if step % eval_every == 0 or step == steps:
+                log.flush(loop)
+                row = rows.record(loop, step * per_step / n_examples, scheduler.get_last_lr()[0], evaluate)
+                rows.keep_if_best(loop, row, "eval_loss", higher_is_better=False)
+                bar.show_row(row)
+                model.train()
+    finally:
+        bar.close()
+        model.eval()
+        for p in model.parameters():  # every weight trainable again
+            p.requires_grad = True
+    return rows.result(model, loop, config, started, kind=PretrainingResult)
+
+
+def _pretraining_scores(m: dict, use_nsp: bool) -> dict:
+    """The ``eval_`` columns from :func:`evaluate_heads` / :func:`evaluate_pretraining`; ``loss`` is the training
+    loss's counterpart (MLM, plus NSP when it is trained and the held-out data has pairs)."""
+    nsp = m.get("nsp_loss", math.nan)
+    return {"loss": m["mlm_loss"] + (nsp if use_nsp and not math.isnan(nsp) else 0.0), "mlm_loss": m["mlm_loss"],
+            "nsp_loss": nsp, "top1": m["top1"], "top5": m["top5"], "nsp_accuracy": m.get("nsp_accuracy", math.nan)}
 
 
 def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: int, batch_size: int = 32,
                       lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
                       trainable: str = "heads", use_nsp: bool = True, seed: int = 0,
                       eval_examples: Sequence[Example] | None = None, eval_every: int | None = None,
-                      progress: bool = True, desc: str = "pretraining",
-                      device: str | torch.device | None = None) -> dict[str, list]:
-    """Train MLM (+ NSP) on ``examples`` for ``steps`` steps with AdamW and linear warm-up then decay.
+                      progress: bool = True, desc: str = "pretraining", log_every: int = 20,
+                      device: str | torch.device | None = None) -> PretrainingResult:
+    """Train MLM (+ NSP) on ``examples`` for ``steps`` steps with :func:`helpers.train`'s AdamW and linear warm-up
+    then decay.
 
     ``trainable="heads"`` trains only the heads (MLM transform and bias, NSP classifier, pooler) on top of a
     frozen encoder; ``"all"`` trains every weight (continued pretraining, or pretraining from scratch).
     Each step draws a random batch, pads it dynamically and masks it afresh (so every epoch sees new masks).
     The loss is ``L_MLM + L_NSP`` (``L_MLM`` only when ``use_nsp`` is false or the batch has no pairs).
-    Returns a history: ``step``, ``mlm_loss``, ``nsp_loss`` (training, per step), ``eval_step``,
-    ``eval_mlm_loss``, ``eval_nsp_loss`` (held-out, every ``eval_every`` steps), ``seconds``.
+    Returns a :class:`PretrainingResult` (a :class:`helpers.training.TrainResult`): the per-step losses in
+    ``steps``, the held-out scores on ``eval_examples`` every ``eval_every`` steps in ``history``.
     ``device``: where to train (default :func:`helpers.env.detect_device`); the model is moved there in place.
     """
-    from tqdm.auto import tqdm
-
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}.")
     if not examples:
         raise ValueError("No training examples.")
-    model.to(training_device(device))
+    device = training_device(device)
+    model.to(device)
     params = _set_trainable(model, trainable)
-    model.train()
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    scheduler = _warmup_linear(optimizer, int(warmup_fraction * steps), steps)
-    gen = torch.Generator().manual_seed(seed)
-    rng = random.Random(seed)
-    history: dict[str, list] = {"step": [], "mlm_loss": [], "nsp_loss": [], "eval_step": [], "eval_mlm_loss": [],
-                                "eval_nsp_loss": [], "eval_top1": [], "seconds": 0.0}
-    eval_every = eval_every or max(1, steps // 5)
+    gen, rng = torch.Generator().manual_seed(seed), random.Random(seed)
 
-    def held_out(step: int) -> None:
-        if eval_examples:
-            m = evaluate_pretraining(model, eval_examples, tokenizer, seed=seed, batch_size=64)
-            history["eval_step"].append(step)
-            history["eval_mlm_loss"].append(m["mlm_loss"])
-            history["eval_nsp_loss"].append(m.get("nsp_loss", float("nan")))
-            history["eval_top1"].append(m["top1"])
-            model.train()
-
-    start = time.perf_counter()
-    held_out(0)
-    for step in tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=2.0):
+    def next_losses():
         batch = collate_pretraining([examples[rng.randrange(len(examples))] for _ in range(batch_size)],
                                     tokenizer, generator=gen)
         if not use_nsp:
             batch["next_sentence_label"].fill_(IGNORE_INDEX)
+        tokens, padded = int(batch["attention_mask"].sum()), batch["attention_mask"].numel()
         out = pretraining_forward(model, batch, encoder_grad=trainable == "all")
-        losses = [out[k] for k in ("mlm_loss", "nsp_loss") if k in out]
-        if not losses:
-            continue
-        _step_and_record(sum(losses), params, optimizer, scheduler, history, step,
-                         out["mlm_loss"].item() if "mlm_loss" in out else float("nan"),
-                         out["nsp_loss"].item() if "nsp_loss" in out else float("nan"))
-        if step % eval_every == 0 or step == steps:
-            held_out(step)
-    return _finish(model, history, start)
+        losses = _three_losses(out.get("mlm_loss"), out.get("nsp_loss"))
+        return None if losses is None else (*losses, batch_size, tokens, padded)
+
+    def evaluate() -> dict:
+        return _pretraining_scores(evaluate_pretraining(model, eval_examples, tokenizer, seed=seed, batch_size=64),
+                                   use_nsp)
+
+    config = {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup_ratio": warmup_fraction,
+              "weight_decay": weight_decay, "schedule": "linear", "trainable": trainable, "use_nsp": use_nsp,
+              "seed": seed, "device": str(device)}
+    return _pretraining_loop(model, params, next_losses, steps=steps, per_step=batch_size, n_examples=len(examples),
+                             lr=lr, warmup_fraction=warmup_fraction, weight_decay=weight_decay,
+                             evaluate=evaluate if eval_examples else None, eval_every=eval_every or max(1, steps // 5),
+                             progress=progress, desc=desc, device=device, log_every=log_every, config=config)
 
 
 @torch.no_grad()
@@ -568,19 +702,18 @@ def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int 
 def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_size: int = 256,
                 pairs_per_step: int = 64, lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
                 seed: int = 0, eval_features: dict[str, torch.Tensor] | None = None, eval_every: int | None = None,
-                progress: bool = True, desc: str = "training the heads",
-                device: str | torch.device | None = None) -> dict[str, list]:
+                progress: bool = True, desc: str = "training the heads", log_every: int = 20,
+                device: str | torch.device | None = None) -> PretrainingResult:
     """Train the MLM head (transform and output bias; the output matrix is the frozen, tied word embedding)
     and the NSP head (pooler and classifier) on cached features from :func:`encode_for_heads`.
 
     Each step draws ``batch_size`` masked positions and ``pairs_per_step`` sentence pairs; the loss is
-    ``L_MLM + L_NSP``. AdamW with linear warm-up then decay. Returns the same history as
-    :func:`train_pretraining`, so :func:`plot_pretraining_history` draws either. ``device``: where to train
-    (default :func:`helpers.env.detect_device`); the model is moved there in place, the cached features are
-    copied there once (the draws of each step stay on the CPU's generator, so a run is the same on any device).
+    ``L_MLM + L_NSP``, with :func:`helpers.train`'s AdamW and linear warm-up then decay. Returns the same
+    :class:`PretrainingResult` as :func:`train_pretraining` (here an example, in ``seq_per_s``, is a masked
+    position), so :func:`plot_pretraining_history` draws either. ``device``: where to train (default
+    :func:`helpers.env.detect_device`); the model is moved there in place, the cached features are copied there
+    once (the draws of each step stay on the CPU's generator, so a run is the same on any device).
     """
-    from tqdm.auto import tqdm
-
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}.")
     if len(features["labels"]) == 0:
@@ -589,42 +722,30 @@ def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_s
     model.to(device)
     features = {k: v.to(device) for k, v in features.items()}
     params = _set_trainable(model, "heads")
-    model.train()
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    scheduler = _warmup_linear(optimizer, int(warmup_fraction * steps), steps)
     gen = torch.Generator().manual_seed(seed)
-    history: dict[str, list] = {"step": [], "mlm_loss": [], "nsp_loss": [], "eval_step": [], "eval_mlm_loss": [],
-                                "eval_nsp_loss": [], "eval_top1": [], "seconds": 0.0}
-    eval_every = eval_every or max(1, steps // 8)
-
-    def held_out(step: int) -> None:
-        if eval_features is not None:
-            m = evaluate_heads(model, eval_features)
-            history["eval_step"].append(step)
-            history["eval_mlm_loss"].append(m["mlm_loss"])
-            history["eval_nsp_loss"].append(m.get("nsp_loss", float("nan")))
-            history["eval_top1"].append(m["top1"])
-            model.train()
-
     n_tok, n_pairs = len(features["labels"]), len(features["nsp_labels"])
-    start = time.perf_counter()
-    held_out(0)
-    for step in tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=2.0):
+
+    def next_losses():
         tok_idx = torch.randint(n_tok, (min(batch_size, n_tok),), generator=gen).to(device)
         pair_idx = (torch.randint(n_pairs, (min(pairs_per_step, n_pairs),), generator=gen).to(device) if n_pairs
                     else tok_idx[:0])
         mlm_logits, nsp_logits = _heads_outputs(model, features["hidden"][tok_idx], features["cls"][pair_idx])
         mlm_loss = F.cross_entropy(mlm_logits.float(), features["labels"][tok_idx])
-        loss = mlm_loss
-        nsp_value = float("nan")
-        if nsp_logits is not None:
-            nsp_loss = F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx])
-            loss = loss + nsp_loss
-            nsp_value = nsp_loss.item()
-        _step_and_record(loss, params, optimizer, scheduler, history, step, mlm_loss.item(), nsp_value)
-        if step % eval_every == 0 or step == steps:
-            held_out(step)
-    return _finish(model, history, start)
+        nsp_loss = (F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx]) if nsp_logits is not None
+                    else None)
+        return (*_three_losses(mlm_loss, nsp_loss), len(tok_idx), len(tok_idx), len(tok_idx))
+
+    def evaluate() -> dict:
+        return _pretraining_scores(evaluate_heads(model, eval_features), use_nsp=True)
+
+    config = {"steps": steps, "batch_size": batch_size, "pairs_per_step": pairs_per_step, "lr": lr,
+              "warmup_ratio": warmup_fraction, "weight_decay": weight_decay, "schedule": "linear",
+              "trainable": "heads", "seed": seed, "device": str(device)}
+    return _pretraining_loop(model, params, next_losses, steps=steps, per_step=min(batch_size, n_tok),
+                             n_examples=n_tok, lr=lr, warmup_fraction=warmup_fraction, weight_decay=weight_decay,
+                             evaluate=evaluate if eval_features is not None else None,
+                             eval_every=eval_every or max(1, steps // 8), progress=progress, desc=desc, device=device,
+                             log_every=log_every, config=config)
 
 
 def evaluate_pretraining(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
@@ -756,10 +877,12 @@ def _smooth(values: Sequence[float], window: int) -> np.ndarray:
     return np.concatenate([head, np.convolve(v, kernel, mode="valid")])
 
 
-def plot_pretraining_history(histories: dict[str, dict[str, list]], *, title: str = "Pretraining losses",
-                             smooth: int = 10):
+def plot_pretraining_history(histories: dict[str, PretrainingResult | dict[str, list]], *,
+                             title: str = "Pretraining losses", smooth: int = 10):
     """Two panels: MLM loss and NSP loss (nats per prediction) against the training step, training (thin,
-    smoothed over ``smooth`` steps) and held-out (markers), one colour per run in ``histories``."""
+    smoothed over ``smooth`` steps) and held-out (markers), one colour per run in ``histories`` (each a
+    :class:`PretrainingResult`, or a dict with its old keys: step, mlm_loss, nsp_loss, eval_step, eval_mlm_loss,
+    eval_nsp_loss)."""
     import matplotlib.pyplot as plt
 
     colors = plt.get_cmap("tab10").colors

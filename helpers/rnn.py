@@ -2,7 +2,8 @@
 
 :class:`BiLSTMClassifier` reads the same WordPiece token ids as BERT, but learns its embeddings from
 nothing: embedding -> bidirectional LSTM -> max over time -> dropout -> linear. :func:`train_rnn` is a short,
-plain training loop (Adam, shuffled mini-batches, evaluation after every epoch, the best epoch kept), and
+plain training loop (Adam at a constant rate, shuffled mini-batches, evaluation after every epoch, the best epoch
+kept) built from :func:`helpers.train`'s parts, returning its :class:`helpers.training.TrainResult`, and
 :func:`encode` / :func:`predict_rnn` turn texts into ids and logits.
 
 Devices follow the book's rule (:mod:`helpers.evaluate`): :func:`train_rnn` runs on ``device`` or, by default,
@@ -13,12 +14,11 @@ copied to the device. Logits and histories come back on the CPU.
 
 from __future__ import annotations
 
-import copy
+import math
 import time
-from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -26,6 +26,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .evaluate import accuracy_and_f1, encode_texts, prediction_device, training_device
 from .models import count_parameters  # noqa: F401  (chapter 6 calls rnn.count_parameters)
+from .pretraining import LoopRecorder
+from .training import LoopState, LossLog, Progress, TrainResult, make_optimizer, make_scheduler
 
 
 class BiLSTMClassifier(nn.Module):
@@ -78,23 +80,20 @@ def predict_rnn(model: nn.Module, input_ids: torch.Tensor, lengths: torch.Tensor
     return torch.cat(out).cpu() if out else torch.empty(0, model.out.out_features)
 
 
-@dataclass
-class RNNResult:
-    """The trained model (its best epoch on the evaluation data), one history row per epoch, and the time."""
-
-    model: nn.Module
-    history: pd.DataFrame
-    seconds: float
-
-
 def train_rnn(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
               eval: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None, *, epochs: int = 5,
-              batch_size: int = 32, lr: float = 2e-3, seed: int = 0, keep_best: bool = True,
-              device: str | torch.device | None = None) -> RNNResult:
-    """Train with Adam and cross-entropy on ``train = (ids, lengths, labels)``; evaluate on ``eval`` each epoch.
+              batch_size: int = 32, lr: float = 2e-3, weight_decay: float = 0.0, schedule: str = "constant",
+              warmup_ratio: float = 0.0, seed: int = 0, keep_best: bool = True, progress: bool = True,
+              log_every: int = 20, device: str | torch.device | None = None) -> TrainResult:
+    """Train with cross-entropy on ``train = (ids, lengths, labels)``; evaluate on ``eval`` after every epoch.
 
+    The optimiser, schedule, progress bar and loss log are :func:`helpers.train`'s
+    (:func:`helpers.training.make_optimizer`, :func:`helpers.training.make_scheduler`): AdamW, here without weight
+    decay, which is Adam, at a constant rate by default. Returns a :class:`helpers.training.TrainResult` with the
+    same ``history`` (one row per epoch: train_loss, eval_loss, eval_accuracy, eval_f1, throughput, ...) and
+    ``steps`` columns; with ``keep_best`` the model ends with the weights of its best epoch (by eval accuracy).
     ``device``: where to train (default :func:`helpers.env.detect_device`); the model is moved there in place
-    and the data copied there once. The returned history holds plain numbers.
+    and the data copied there once. The history holds plain numbers.
     """
     ids, lengths, labels = train
     if not len(ids) == len(lengths) == len(labels) or len(ids) == 0:
@@ -102,36 +101,55 @@ def train_rnn(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor, torch.T
                          f"{len(lengths)}, {len(labels)}.")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}.")
-    device = training_device(device)
+    started, device = time.perf_counter(), training_device(device)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model.to(device)
     ids, lengths, labels = ids.to(device), lengths.cpu(), labels.to(device)  # lengths stay for the host's widths
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    start = time.perf_counter()
-    rows, best, best_state = [], -1.0, None
-    for epoch in range(epochs):
-        model.train()
-        losses = []
-        order = torch.from_numpy(rng.permutation(len(ids)))
-        for i in range(0, len(ids), batch_size):
-            rows_b = order[i:i + batch_size]
-            width = int(lengths[rows_b].max())
-            rows_d = rows_b.to(device)
-            loss = F.cross_entropy(model(ids[rows_d, :width], lengths[rows_b].to(device)), labels[rows_d])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            losses.append(loss.item())
-        row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "seconds": time.perf_counter() - start}
-        if eval is not None:
-            preds = predict_rnn(model, eval[0], eval[1], device=device).argmax(-1).numpy()
-            row.update({f"eval_{k}": v for k, v in accuracy_and_f1(eval[2].cpu().numpy(), preds).items()})
-            if keep_best and row["eval_accuracy"] > best:
-                best, best_state = row["eval_accuracy"], copy.deepcopy(model.state_dict())
-        rows.append(row)
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    steps_per_epoch = math.ceil(len(ids) / batch_size)
+    optimizer = make_optimizer(model, lr, weight_decay, device)
+    scheduler = make_scheduler(optimizer, epochs * steps_per_epoch, warmup_ratio, schedule)
+    loop, log, rows, bar = LoopState(grad_accum=1), LossLog(log_every), LoopRecorder(device), \
+        Progress(progress, "accuracy")
+    try:
+        while loop.epoch < epochs:
+            model.train()
+            epoch, order = loop.epoch, torch.from_numpy(rng.permutation(len(ids)))
+            bar.start(steps_per_epoch, 0, f"epoch {epoch + 1}/{epochs}")
+            for i in range(0, len(ids), batch_size):
+                rows_b = order[i:i + batch_size]
+                lens = lengths[rows_b]
+                width, rows_d = int(lens.max()), rows_b.to(device)
+                step_lr = scheduler.get_last_lr()[0]
+                loss = F.cross_entropy(model(ids[rows_d, :width], lens.to(device)), labels[rows_d])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                loop.count_step(lens.numpy(), len(lens) * width, steps_per_epoch)
+                bar.update()
+                if log.add(loop.step, epoch + 1, step_lr, loss.detach()):
+                    log.flush(loop)
+                    bar.show_loss(loop.steps[-1]["loss"], rows.rate(loop))
+            log.flush(loop)
+            evaluate = partial(_scores, model, eval, device) if eval is not None else None
+            row = rows.record(loop, epoch + 1, scheduler.get_last_lr()[0], evaluate)
+            rows.keep_if_best(loop, row, "eval_accuracy", model=model if keep_best else None)
+            bar.show_row(row)
+            bar.close()
+    finally:
+        bar.close()
+    if keep_best and loop.best_weights is not None:
+        model.load_state_dict(loop.best_weights)
     model.eval()
-    return RNNResult(model=model, history=pd.DataFrame(rows), seconds=time.perf_counter() - start)
+    config = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
+              "schedule": schedule, "warmup_ratio": warmup_ratio, "seed": seed, "device": str(device)}
+    return rows.result(model, loop, config, started)
+
+
+def _scores(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor, torch.Tensor], device) -> dict[str, float]:
+    """Loss, accuracy and macro-F1 on ``data = (ids, lengths, labels)`` (the ``eval_`` columns of the history)."""
+    logits, labels = predict_rnn(model, data[0], data[1], device=device), data[2].cpu()
+    return {"loss": float(F.cross_entropy(logits, labels)),
+            **accuracy_and_f1(labels.numpy(), logits.argmax(-1).numpy())}

@@ -1,7 +1,9 @@
-"""helpers.compress: int8 quantisation keeps the predictions, the distillation loss by hand, layer truncation."""
+"""helpers.compress: int8 quantisation keeps the predictions, the distillation loss by hand, layer truncation;
+distill returns helpers.train's result, with its history and step columns, and its plot."""
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from conftest import tiny_bert_classifier
@@ -9,10 +11,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import helpers
 from helpers.compress import (cpu_latency, distill, distillation_loss, measure_latency, quantize_dynamic, size_on_disk,
                               truncate_layers)
+from helpers.training import TrainResult
 
 TEXTS = ["a charming, funny film", "dull and far too long", "not bad at all", "the plot makes no sense"]
+# the columns helpers.train writes with evaluation data; train_rnn, distill and the pretraining loops write the same
+TRAIN_HISTORY = ["epoch", "step", "train_loss", "lr", "eval_loss", "eval_accuracy", "eval_f1", "seq_per_s",
+                 "tokens_per_s", "padding", "seconds"]
+TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +129,31 @@ def test_distill_moves_the_student_towards_the_teacher(model, tokenizer):
     result = distill(student, model, tokenizer, texts, labels, eval_texts=TEXTS, eval_labels=[0, 1, 0, 1], epochs=3,
                      batch_size=8, lr=1e-3, max_length=16, alpha=1.0, progress=False)
     assert gap() < before
-    assert list(result.history.columns) == ["epoch", "train_loss", "eval_accuracy", "eval_f1"]
     assert len(result.history) == 3 and math.isfinite(result.seconds)
     with pytest.raises(ValueError, match="as many labels"):
         distill(student, model, tokenizer, texts, labels[:3])
+    with pytest.raises(ValueError, match="eval_labels"):
+        distill(student, model, tokenizer, texts, labels, eval_texts=TEXTS, progress=False)
     assert np.isfinite(result.history["train_loss"]).all()
+    # helpers.train's result: the same history and step columns, the same plot
+    assert isinstance(result, TrainResult)
+    assert list(result.history.columns) == TRAIN_HISTORY and list(result.steps.columns) == TRAIN_STEPS
+    assert result.history["epoch"].tolist() == [1, 2, 3] and result.history["step"].tolist() == [2, 4, 6]
+    assert result.steps["step"].tolist() == [1, 2, 3, 4, 5, 6] and result.steps["epoch"].tolist() == [1, 1, 2, 2, 3, 3]
+    assert result.steps["lr"].iloc[0] < result.steps["lr"].max(), "linear warm-up, then decay (make_scheduler)"
+    assert result.history["lr"].iloc[-1] == 0.0
+    assert result.best["eval_accuracy"] == result.history["eval_accuracy"].max()
+    assert result.config["alpha"] == 1.0 and result.config["schedule"] == "linear"
+    fig = result.plot()
+    assert fig.axes[0].lines and fig.axes[1].lines
+    plt.close(fig)
+
+
+def test_helpers_train_writes_the_columns_the_other_loops_copy(tokenizer):
+    """The small loops (train_rnn, distill, train_pretraining, train_heads) are held to these columns: if train()
+    changes them, this test says so, and the lists here and in test_rnn.py / test_pretraining.py follow."""
+    result = helpers.train(tiny_bert_classifier(num_labels=2, hidden_size=32, num_layers=1), (TEXTS, [0, 1, 0, 1]),
+                           (TEXTS, [0, 1, 0, 1]), tokenizer=tokenizer, epochs=1, batch_size=2, progress=False,
+                           device="cpu")
+    assert list(result.history.columns) == TRAIN_HISTORY
+    assert list(result.steps.columns) == TRAIN_STEPS

@@ -1,4 +1,5 @@
-"""helpers.pretraining: BERT's masking rule, the MLM and NSP losses by hand, NSP pairs, and the heads.
+"""helpers.pretraining: BERT's masking rule, the MLM and NSP losses by hand, NSP pairs, and the heads; the
+pretraining loops return helpers.train's result, with its history and step columns, and a plot.
 
 Rates are checked on a large sample against the binomial standard error se = sqrt(p (1 - p) / n): a
 measured rate must lie within 4 se of its target (a false alarm about once in 16,000 runs per check; the
@@ -13,8 +14,13 @@ from transformers import BertConfig, BertForMaskedLM, BertForNextSentencePredict
 from transformers import DataCollatorForLanguageModeling
 
 import helpers.pretraining as pt
+from helpers.training import TrainResult, plot_history
 
 TOLERANCE_SE = 4
+# helpers.train's columns with evaluation data (tests/test_compress.py checks that train() still writes these)
+TRAIN_HISTORY = ["epoch", "step", "train_loss", "lr", "eval_loss", "eval_accuracy", "eval_f1", "seq_per_s",
+                 "tokens_per_s", "padding", "seconds"]
+TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 DOCS = [
     "Dr. Smith arrives in a small town. He finds the mayor missing! Nobody will talk to him. Then the rain starts.",
     "A young chef opens a restaurant in Paris. Her first review is a disaster. She decides to cook for her critics.",
@@ -274,6 +280,55 @@ def test_cached_heads_training_matches_full_forward_and_learns(tokenizer):
     after = pt.evaluate_heads(model, eval_features)
     assert after["mlm_loss"] < before["mlm_loss"] - 0.3  # it learns at least the token frequencies
     assert h["eval_step"][0] == 0 and h["eval_step"][-1] == 40 and len(h["mlm_loss"]) == 40
+
+
+def test_train_pretraining_returns_helpers_train_result_with_the_old_keys(tokenizer):
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    model, _ = pt.add_pretraining_heads(tiny_config(len(tokenizer)))
+    examples, held = pt.make_nsp_pairs(DOCS, tokenizer, seed=0), pt.make_nsp_pairs(DOCS[:4], tokenizer, seed=1)
+    result = pt.train_pretraining(model, examples, tokenizer, steps=6, batch_size=4, lr=1e-3, trainable="all",
+                                  eval_examples=held, eval_every=3, log_every=4, progress=False)
+    assert isinstance(result, TrainResult) and isinstance(result, pt.PretrainingResult)
+    h, s = result.history, result.steps
+    # train()'s columns, in its order; the held-out scores of both objectives as eval_ columns
+    assert [c for c in h.columns if not c.startswith("eval_")] == [c for c in TRAIN_HISTORY if not c.startswith("eval_")]
+    assert [c for c in h.columns if c.startswith("eval_")] == ["eval_loss", "eval_mlm_loss", "eval_nsp_loss",
+                                                               "eval_top1", "eval_top5", "eval_nsp_accuracy"]
+    assert list(s.columns) == TRAIN_STEPS + ["mlm_loss", "nsp_loss"]
+    assert h["step"].tolist() == [0, 3, 6] and s["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert s["loss"].tolist() == pytest.approx((s["mlm_loss"] + s["nsp_loss"]).tolist(), rel=1e-5)
+    assert h["eval_loss"].tolist() == pytest.approx((h["eval_mlm_loss"] + h["eval_nsp_loss"]).tolist())
+    assert math.isnan(h["train_loss"].iloc[0]), "the row before the first step has no training loss"
+    assert h["train_loss"].iloc[1] == pytest.approx(s["loss"].iloc[:3].mean())
+    assert h["epoch"].iloc[-1] == pytest.approx(round(6 * 4 / len(examples), 4)), "passes over the examples"
+    assert s["lr"].iloc[0] == 0.0 and h["lr"].iloc[-1] == 0.0, "make_scheduler: warm-up from 0, decay to 0"
+    assert result.best["eval_loss"] == h["eval_loss"].min() and result.config["trainable"] == "all"
+    # the keys of the old dict history, which chapter 3 and plot_pretraining_history read
+    assert result["step"] == [1, 2, 3, 4, 5, 6] and result["mlm_loss"] == s["mlm_loss"].tolist()
+    assert result["eval_step"] == [0, 3, 6] and result["eval_top1"] == h["eval_top1"].tolist()
+    assert result["seconds"] == result.seconds > 0
+    with pytest.raises(KeyError, match="eval_step"):
+        result["losses"]
+    fig = result.plot(title="T")  # chapter 3's figure: MLM and NSP losses, training and held-out
+    assert fig._suptitle.get_text() == "T" and len(fig.axes[0].lines) == 2 and len(fig.axes[1].lines) == 3
+    plt.close(fig)
+    fig = plot_history(result)  # helpers.train's figure draws it too: loss, rate and held-out loss per step
+    assert len(fig.axes[0].lines) == 3
+    plt.close(fig)
+
+
+def test_train_heads_without_held_out_data_has_no_eval_rows(tokenizer):
+    torch.manual_seed(0)
+    model, _ = pt.add_pretraining_heads(tiny_config(len(tokenizer)))
+    features = pt.encode_for_heads(model, pt.make_nsp_pairs(DOCS, tokenizer, seed=0), tokenizer, seed=0)
+    result = pt.train_heads(model, features, steps=4, batch_size=16, pairs_per_step=4, eval_every=2, progress=False)
+    assert isinstance(result, pt.PretrainingResult)
+    assert list(result.history.columns) == [c for c in TRAIN_HISTORY if not c.startswith("eval_")]
+    assert result.history["step"].tolist() == [2, 4] and result["eval_step"] == [] and len(result["nsp_loss"]) == 4
+    assert result.history["padding"].tolist() == [0.0, 0.0] and result.best is None
+    assert all(p.requires_grad for p in model.parameters()), "every weight is trainable again afterwards"
 
 
 def test_plot_run_comparison_draws_a_bar_per_arm_a_dot_per_seed_and_the_reference():

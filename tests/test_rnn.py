@@ -1,10 +1,18 @@
-"""helpers.rnn: the BiLSTM learns a tiny synthetic task, ignores padding, and rejects bad input."""
+"""helpers.rnn: the BiLSTM learns a tiny synthetic task, ignores padding, and rejects bad input; train_rnn returns
+helpers.train's result, with its history and step columns, and its plot."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
 from helpers.rnn import BiLSTMClassifier, encode, predict_rnn, train_rnn
+from helpers.training import TrainResult
+
+# helpers.train's columns with evaluation data (tests/test_compress.py checks that train() still writes these)
+TRAIN_HISTORY = ["epoch", "step", "train_loss", "lr", "eval_loss", "eval_accuracy", "eval_f1", "seq_per_s",
+                 "tokens_per_s", "padding", "seconds"]
+TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 
 
 def synthetic(n: int, seed: int):
@@ -22,16 +30,35 @@ def synthetic(n: int, seed: int):
     return ids, lengths, labels
 
 
-def test_bilstm_learns_a_keyword_task():
+@pytest.fixture(scope="module")
+def learned():
     torch.manual_seed(0)
     model = BiLSTMClassifier(30, 2, embed_dim=16, hidden=16, dropout=0.0)
-    result = train_rnn(model, synthetic(400, 0), synthetic(200, 1), epochs=8, batch_size=32, lr=1e-2)
+    return train_rnn(model, synthetic(400, 0), synthetic(200, 1), epochs=8, batch_size=32, lr=1e-2, progress=False)
+
+
+def test_bilstm_learns_a_keyword_task(learned):
+    result = learned
     assert result.history["eval_accuracy"].max() > 0.95
     assert result.history["train_loss"].iloc[-1] < result.history["train_loss"].iloc[0]
-    assert list(result.history.columns) == ["epoch", "train_loss", "seconds", "eval_accuracy", "eval_f1"]
     ids, lengths, labels = synthetic(200, 1)
     acc = (predict_rnn(result.model, ids, lengths).argmax(-1) == labels).float().mean()
     assert float(acc) == pytest.approx(result.history["eval_accuracy"].max())  # the best epoch was kept
+    assert result.best["eval_accuracy"] == result.history["eval_accuracy"].max()
+
+
+def test_train_rnn_returns_what_helpers_train_returns(learned):
+    result = learned
+    assert isinstance(result, TrainResult)
+    assert list(result.history.columns) == TRAIN_HISTORY and list(result.steps.columns) == TRAIN_STEPS
+    assert result.history["epoch"].tolist() == list(range(1, 9)) and len(result.steps) == 8 * 13  # 400 / 32 -> 13
+    assert result.history["step"].tolist() == [13 * e for e in range(1, 9)]
+    assert set(result.steps["lr"]) == {1e-2}, "Adam at a constant rate, as before (schedule='constant')"
+    assert result.history["padding"].between(0, 1).all() and (result.history["seq_per_s"] > 0).all()
+    assert result.config["lr"] == 1e-2 and result.config["schedule"] == "constant" and result.seconds > 0
+    fig = result.plot()
+    assert fig.axes[0].lines and fig.axes[1].lines, "loss and learning rate on the left, accuracy and F1 on the right"
+    plt.close(fig)
 
 
 def test_padding_does_not_change_the_output():
@@ -62,4 +89,6 @@ def test_bad_input():
         train_rnn(model, (ids, lengths, labels[:5]))
     with pytest.raises(ValueError, match="epochs"):
         train_rnn(model, (ids, lengths, labels), epochs=0)
+    with pytest.raises(ValueError, match="schedule"):
+        train_rnn(model, (ids, lengths, labels), schedule="sometimes", progress=False)
     assert np.isfinite(predict_rnn(model, ids, lengths).numpy()).all()
