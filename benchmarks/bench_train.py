@@ -5,20 +5,24 @@ Arms (each trains 2 epochs over the same synthetic data; epoch 1 is warm-up, epo
   B  HF Trainer tuned (bf16 where the GPU has it, TF32, batch 64, 2 loader workers, no checkpoints)
   C  the seeds' plain loop (tokenised per example in __getitem__, padded to a fixed 128, Adam, batch 16, fp32)
   D  helpers.train with its defaults (no evaluation, no progress bar)
-plus the inference throughput of helpers.evaluate.predict at a fixed 128 tokens.
+plus the inference throughput of helpers.evaluate.predict at a fixed 128 tokens, and, with --data-parallel N,
+  DP helpers.train under torchrun with 1 and N processes (the same micro-batch per process, so N times the effective
+     batch): seq/s of each and the scaling efficiency, seq/s(N) / (N x seq/s(1)). On a GPU machine each process
+     gets one GPU (NCCL); on a CPU, CPU processes (gloo) that share the cores, each with cores / N threads.
 
 Workloads: "short" (SST-2-like: log-normal lengths, mean about 16 real tokens with [CLS]/[SEP]) and "fixed128".
 Texts are made of words that are one WordPiece each, so every text has exactly the intended number of tokens.
 Labels are random: this measures speed, not accuracy (see cpu_accuracy.py for accuracy).
 
     .venv/bin/python benchmarks/bench_train.py --device cpu --small          # CPU smoke run, under 2 minutes
+    python benchmarks/bench_train.py --workloads short --arms --no-inference --data-parallel 8   # DP arm only
     python benchmarks/bench_train.py --out benchmarks/results                # GPU: BERT-base shape, full sizes
 
 Columns: seq_per_s and tokens_per_s (real tokens) in the steady epoch; padding (fraction of the processed tokens
 that are padding; for the Trainer arms it is computed for random batches of their size, as its sampler makes);
 mfu (training FLOPs on real tokens, 6 x non-embedding params + 12 L d s per token, over the GPU's peak;
 n/a on a CPU); peak_mem_gb (GPU); warmup_s (epoch 1 minus epoch 2, i.e. start-up and compile cost);
-wall_s (the whole call, set-up included).
+wall_s (the whole call, set-up included); scaling (the DP arm's efficiency, on its N-process row).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import datetime as dt
 import json
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +47,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 COLUMNS = ["workload", "arm", "batch", "precision", "seq_per_s", "tokens_per_s", "padding", "mfu", "peak_mem_gb",
-           "warmup_s", "wall_s"]
+           "warmup_s", "wall_s", "scaling"]
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "T4": 65e12}  # dense bf16 (T4: fp16) tensor FLOP/s
 ARMS = {"A": "HF Trainer defaults", "B": "HF Trainer tuned", "C": "seeds' plain loop", "D": "helpers.train"}
 
@@ -225,6 +230,55 @@ def measure_inference(model, tokenizer, texts, lengths, device, peak):
             "peak_mem_gb": peak_memory(device), "warmup_s": times[0] - times[1], "wall_s": sum(times)}
 
 
+def data_parallel_worker(spec: dict) -> None:
+    """Run inside torchrun: helpers.train on the short workload; rank 0 writes the steady epoch's numbers."""
+    import helpers
+    from helpers.distributed import end, is_main
+    from helpers.env import quiet_libraries
+    from helpers.training import train
+
+    quiet_libraries()
+    tokenizer = helpers.load_tokenizer()
+    texts, labels, lengths = make_texts(tokenizer, spec["n"], "short")
+    model = make_model(spec["small"])
+    result = train(model, (texts, labels), tokenizer=tokenizer, epochs=2, batch_size=spec["micro"], progress=False,
+                   device=spec["device"])
+    steady = result.history.iloc[1]
+    if is_main():
+        row = {"batch": result.config["effective_batch"], "precision": result.config["precision"],
+               "seq_per_s": float(steady["seq_per_s"]), "tokens_per_s": float(steady["tokens_per_s"]),
+               "padding": float(steady["padding"]), "peak_mem_gb": peak_memory(spec["device"]),
+               "warmup_s": float(result.history["seconds"].iloc[0] - steady["seconds"]), "wall_s": result.seconds,
+               "mfu": None}
+        Path(spec["out"]).write_text(json.dumps(row))
+    end()
+
+
+def arm_data_parallel(args, device: str, processes: int) -> list[dict]:
+    """helpers.train under ``torchrun --nproc_per_node=1`` and ``=N``: two rows, the second with the efficiency."""
+    launcher = Path(sys.executable).with_name("torchrun")
+    command = [str(launcher)] if launcher.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    micro = 32 if device == "cpu" else 64
+    rows = []
+    for n in (1, processes):
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = {"n": args.n_short, "small": args.small, "micro": micro, "device": device,
+                    "out": str(Path(tmp) / "row.json")}
+            threads = str(max(1, (os.cpu_count() or 1) // n)) if device == "cpu" else "1"
+            env = {**os.environ, "OMP_NUM_THREADS": threads,
+                   "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent.parent),
+                                                  os.environ.get("PYTHONPATH", "")])}
+            subprocess.run([*command, "--standalone", f"--nproc_per_node={n}", str(Path(__file__).resolve()),
+                            "--data-parallel-worker", json.dumps(spec)], check=True, env=env)
+            row = json.loads(Path(spec["out"]).read_text())
+        rows.append({"workload": "short", "arm": f"DP: helpers.train x{n} process{'es' if n > 1 else ''}", **row,
+                     "scaling": None})
+        print(format_row(rows[-1]), flush=True)
+    rows[-1]["scaling"] = rows[-1]["seq_per_s"] / (processes * rows[0]["seq_per_s"])
+    print(f"scaling efficiency with {processes} processes: {rows[-1]['scaling']:.0%}", flush=True)
+    return rows
+
+
 # --- driver --------------------------------------------------------------------------------------------
 
 def run(args) -> pd.DataFrame:
@@ -265,6 +319,8 @@ def run(args) -> pd.DataFrame:
         texts, _, lengths = make_texts(tokenizer, args.n_infer, "fixed128", seed=1)
         rows.append(measure_inference(make_model(args.small), tokenizer, texts, lengths, device, peak))
         print(format_row(rows[-1]), flush=True)
+    if args.data_parallel:
+        rows += arm_data_parallel(args, device, args.data_parallel)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -289,7 +345,7 @@ def to_markdown(table: pd.DataFrame, meta: dict) -> str:
             v = row[c]
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 cells.append("n/a")
-            elif c == "mfu":
+            elif c in ("mfu", "scaling"):
                 cells.append(f"{v:.2%}")
             elif isinstance(v, float):
                 cells.append(f"{v:,.0f}" if c in ("seq_per_s", "tokens_per_s") else f"{v:.2f}")
@@ -303,13 +359,16 @@ def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", choices=["cpu", "cuda"], default=None)
     p.add_argument("--small", action="store_true", help="a tiny BERT and small data (CPU smoke run)")
-    p.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    p.add_argument("--arms", nargs="*", default=list(ARMS), choices=list(ARMS))
     p.add_argument("--workloads", nargs="+", default=["short", "fixed128"], choices=["short", "fixed128"])
     p.add_argument("--n-short", type=int, default=None)
     p.add_argument("--n-fixed", type=int, default=None)
     p.add_argument("--n-infer", type=int, default=None)
     p.add_argument("--no-inference", dest="inference", action="store_false")
     p.add_argument("--out", default=None, help="write <device>-<date>.json and .md into this folder")
+    p.add_argument("--data-parallel", type=int, default=0, metavar="N",
+                   help="add the data-parallel arm: helpers.train under torchrun with 1 and N processes")
+    p.add_argument("--data-parallel-worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     defaults = (384, 64, 256) if args.small else (8192, 4096, 16384)
     args.n_short = args.n_short or defaults[0]
@@ -318,8 +377,11 @@ def parse(argv=None):
     return args
 
 
-def main(argv=None) -> pd.DataFrame:
+def main(argv=None) -> pd.DataFrame | None:
     args = parse(argv)
+    if args.data_parallel_worker:  # one of torchrun's processes
+        data_parallel_worker(json.loads(args.data_parallel_worker))
+        return None
     table = run(args)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.out:

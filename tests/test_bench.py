@@ -54,3 +54,16 @@ def test_flops_formula():
     cfg = model.config
     assert bench.flops(model, [10]) == 10 * (6 * n + 12 * cfg.num_hidden_layers * cfg.hidden_size * 10)
     assert bench.flops(model, [10], train=False) == 10 * (2 * n + 4 * cfg.num_hidden_layers * cfg.hidden_size * 10)
+
+
+def test_data_parallel_arm_runs_one_and_two_cpu_processes(tmp_path):
+    """The data-parallel arm (issue 16) on CPU processes: two rows and the scaling efficiency, not a timed test."""
+    bench = load_bench()
+    table = bench.main(["--device", "cpu", "--small", "--workloads", "short", "--arms", "--no-inference",
+                        "--n-short", "48", "--data-parallel", "2", "--out", str(tmp_path)])
+    assert table.arm.tolist() == ["DP: helpers.train x1 process", "DP: helpers.train x2 processes"]
+    assert table.batch.tolist() == [32, 64]  # the same micro-batch per process: twice the effective batch
+    assert (table.seq_per_s > 0).all() and table.scaling.isna().tolist() == [True, False]
+    one, two = table.seq_per_s
+    assert table.scaling.iloc[1] == two / (2 * one)
+    assert "| short | DP: helpers.train x2 processes |" in next(tmp_path.glob("*.md")).read_text()
