@@ -19,6 +19,9 @@ variables are set) :func:`start` joins the process group, and ``train`` then:
 
 The engine is ``torch.distributed`` (gloo on CPUs, NCCL on GPUs), launched by ``torchrun``: it ships with torch, needs
 no configuration file, and is what ``accelerate launch`` and the Trainer call underneath.
+
+``torchrun --standalone --nproc_per_node=N -m helpers.distributed --epochs 3 --out model/`` runs chapter 4's
+``helpers.train`` arm on N processes from the command line (:func:`main`).
 """
 
 from __future__ import annotations
@@ -176,3 +179,62 @@ def gather_objects(obj, world: World) -> list | None:
     out = [None] * world.size if world.is_main else None
     dist.gather_object(obj, out, dst=0)
     return out
+
+
+def parse_command(argv: list[str] | None = None):
+    """The options of ``python -m helpers.distributed`` (see :func:`main`)."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="torchrun --standalone --nproc_per_node=N -m helpers.distributed",
+                                description="Chapter 4's helpers.train run on N processes (one per GPU, or CPU "
+                                            "processes): the profile's model fine-tuned on a data set of the book.")
+    p.add_argument("--data", default="sentiment", help="a data set or role of helpers.load_dataset, or a CSV path")
+    p.add_argument("--model", default=None, help="a model name or folder (default: the profile's model)")
+    p.add_argument("--limit", type=int, default=None, help="a stratified slice of every split (default: all)")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=None, help="the micro-batch of each process")
+    p.add_argument("--grad-accum", type=int, default=1)
+    p.add_argument("--lr", type=float, default=None, help="default: helpers.training.default_lr of the effective batch")
+    p.add_argument("--device", default=None, help="cuda or cpu (default: a GPU when there is one)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-dropout", action="store_true", help="switch dropout off (to compare with one process)")
+    p.add_argument("--checkpoint-dir", default=None)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--out", default=None, help="folder for the model, tokenizer and history (written by rank 0)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``torchrun --standalone --nproc_per_node=N -m helpers.distributed --epochs 3 --out model/``: load the data and
+    the model as chapter 4 does, fine-tune with :func:`helpers.train` in every process, and let rank 0 save the model
+    (:func:`helpers.save_model`), ``history.csv`` and ``config.json``. The appendix launches it from its notebook."""
+    import json
+    from pathlib import Path
+
+    from .data import label_names, load_dataset
+    from .env import quiet_libraries, seed_everything
+    from .models import load_model, load_tokenizer, save_model
+    from .training import train
+
+    args = parse_command(argv)
+    quiet_libraries()
+    data = load_dataset(args.data, limit=args.limit, seed=args.seed)
+    seed_everything(args.seed)  # the same new head in every process (DDP also copies rank 0's weights)
+    no_dropout = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0} if args.no_dropout else {}
+    model, tokenizer = load_model(args.model, labels=label_names(data), **no_dropout), load_tokenizer(args.model)
+    validation = data["validation"] if len(data["validation"]) else None
+    result = train(model, data["train"], validation, tokenizer=tokenizer, epochs=args.epochs,
+                   batch_size=args.batch_size, grad_accum=args.grad_accum, lr=args.lr, device=args.device,
+                   seed=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=is_main())
+    if is_main():
+        print(result.history.round(4).to_string(index=False))
+        if args.out:
+            save_model(result.model, tokenizer, args.out)
+            result.history.to_csv(Path(args.out) / "history.csv", index=False)
+            (Path(args.out) / "config.json").write_text(json.dumps(result.config, indent=1, default=str))
+            print(f"saved the model, history.csv and config.json in {args.out}")
+    end()
+
+
+if __name__ == "__main__":
+    main()

@@ -45,17 +45,18 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .distributed import World, gather_objects, gather_rows, shard, start
 from .env import autocast_for, best_precision
-from .evaluate import (accuracy_and_f1, attention_mask, encode_texts, model_max_length, predict_logits,
-                       training_device)
+from .evaluate import accuracy_and_f1, attention_mask, encode_texts, model_max_length, predict_logits
+
+if TYPE_CHECKING:  # helpers.distributed is imported when used, so that `python -m helpers.distributed` runs clean
+    from .distributed import World
 
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS = {"accuracy": "max", "f1": "max", "loss": "min"}
@@ -403,10 +404,12 @@ def evaluate_encoded(model, data: Encoded, *, batch_size: int, precision: str, c
                      world: World | None = None) -> dict:
     """Loss, accuracy and macro-F1 of the model on a pre-tokenised split. With several processes (``world``) each
     predicts rows ``rank, rank + size, ...`` and the logits are gathered: the metrics are those of one process."""
-    world = world or World()
+    world = world or single_process()
     rows = torch.arange(world.rank, len(data), world.size, device=data.input_ids.device)
     logits = predict_logits(model, data.input_ids[rows], data.lengths[rows].cpu(), batch_size=batch_size,
                             precision=precision)
+    from .distributed import gather_rows
+
     logits = gather_rows(logits, len(data), world)
     labels = data.labels.cpu()
     weight = class_weights.cpu() if class_weights is not None else None
@@ -637,7 +640,7 @@ def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: to
                  class_weights, world: World | None = None) -> StepParts:
     """Seed, move the model, switch to SDPA attention, build AdamW, the schedule, the loss scaler, autocast; with
     several processes, wrap the model in DDP (which first copies rank 0's weights to every process)."""
-    world = world or World()
+    world = world or single_process()
     weights = torch.tensor(class_weights, dtype=torch.float32, device=device) if class_weights is not None else None
     torch.manual_seed(cfg.seed + world.rank)  # each process draws its own dropout masks
     model.to(device)
@@ -718,7 +721,9 @@ class EpochBatches:
     processes, each takes its shard of every batch (:func:`helpers.distributed.shard`)."""
 
     def __init__(self, sampler: LengthBucketSampler, epoch: int, device: torch.device, world: World | None = None):
-        world = world or World()
+        from .distributed import shard
+
+        world = world or single_process()
         self.whole, self.lengths = sampler.batches(epoch), sampler.lengths
         self.shards = [shard(self.whole, r, world.size) for r in range(world.size)]
         self.batches, self.world = self.shards[world.rank], world
@@ -766,7 +771,7 @@ class Evaluation:
     def __init__(self, parts: StepParts, data: Encoded | None, *, batch_size: int, precision: str, metric: str,
                  keep_best: bool, patience: int | None, world: World | None = None):
         self.parts, self.data, self.batch_size, self.precision = parts, data, batch_size, precision
-        self.world = world or World()
+        self.world = world or single_process()
         self.metric, self.keep_best, self.patience = metric, keep_best, patience
         self.since = time.perf_counter()  # when the current interval started
 
@@ -823,7 +828,10 @@ class Checkpoints:
     every: int | None
     config: Config
     parts: StepParts
-    world: World = field(default_factory=World)
+    world: Any = None  # a helpers.distributed.World (None: one process)
+
+    def __post_init__(self):
+        self.world = self.world or single_process()
 
     def due(self, loop: LoopState, last_of_epoch: bool) -> bool:
         """After every epoch, on stopping, and every ``checkpoint_every`` steps (when there is a folder)."""
@@ -832,6 +840,8 @@ class Checkpoints:
 
     def save(self, loop: LoopState) -> None:
         """Rank 0 writes (every rank calls this: the ranks' random generators are gathered to rank 0 first)."""
+        from .distributed import gather_objects
+
         p, rngs = self.parts, gather_objects(rng_state(self.parts.device), self.world)
         if not self.world.is_main:
             return
@@ -947,16 +957,27 @@ def name_classes(model, names: list[str] | None) -> None:
         model.config.label2id = {n: i for i, n in enumerate(names)}
 
 
-def choose_device_and_precision(device, precision: str) -> tuple[torch.device, str]:
-    """The device (:func:`helpers.evaluate.training_device`) and the precision, ``"auto"`` resolved there."""
-    device = training_device(device)
+def single_process() -> World:
+    """The :class:`helpers.distributed.World` of an ordinary run: one process, rank 0."""
+    from .distributed import World
+
+    return World()
+
+
+def choose_device_and_precision(device, precision: str) -> tuple[World, torch.device, str]:
+    """The processes (:func:`helpers.distributed.start`: one, or torchrun's N, each with its device), the device
+    (:func:`helpers.evaluate.training_device`; ``cuda:LOCAL_RANK`` under torchrun) and the precision, ``"auto"``
+    resolved there."""
+    from .distributed import start
+
+    world, device = start(device)
     precision = best_precision(device.type) if precision == "auto" else precision
     if precision not in ("fp32", "bf16", "fp16"):
         raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}.")
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # fp32 leftovers (the fp32 loss, the head) use TF32
         torch.backends.cudnn.allow_tf32 = True
-    return device, precision
+    return world, device, precision
 
 
 @dataclass
@@ -989,7 +1010,7 @@ def finish(model, loop: LoopState, config: dict, notes: list[str], *, metric: st
            keep_best: bool, started: float, world: World | None = None) -> TrainResult:
     """Say what happened (skipped fp16 steps, early stopping), load the best weights, return the result (the same
     on every process)."""
-    world = world or World()
+    world = world or single_process()
     said = []
     if loop.skipped_steps:
         said.append(f"The fp16 loss scaler skipped {loop.skipped_steps} of {loop.step} optimiser steps "
@@ -1044,8 +1065,7 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
     started, notes = time.perf_counter(), []  # 1. Prepare: check, choose device, batch and rate, tokenise, build
     tokenizer, train_split, eval_split = read_inputs(model, train_data, eval_data, tokenizer)
     check_settings(metric, epochs, grad_accum, resume, checkpoint_dir, schedule)
-    world, device = start(device)  # one process, or one of torchrun's N (data parallel)
-    device, precision = choose_device_and_precision(device, precision)
+    world, device, precision = choose_device_and_precision(device, precision)  # world: 1 process or torchrun's N
     data = encode_splits(model, tokenizer, train_split, eval_split, max_length, device)
     micro = batch_size or default_train_batch_size(device, len(data.host_lengths) // world.size)
     effective = world.plan(len(data.host_lengths), micro, grad_accum)  # micro x accumulation x processes
