@@ -51,8 +51,15 @@ def built_site(tmp_path_factory) -> Path:
     """Build the whole website once per test run (quick slices, warnings as errors) and return its html folder.
 
     jupyter-book executes every notebook; a failing cell, a broken cross-reference or an unknown glue key
-    fails the build, and so this fixture.
+    fails the build, and so this fixture. Then the Chinese site is built into ``<html>/zh`` from the same
+    execution cache (book/_ext/build_language.py), as scripts/build_book.sh does: it executes nothing.
+
+    ``BOOK_BUILT_SITE=<folder>/_build/html`` skips the build and checks a site built before (both languages).
     """
+    if os.environ.get("BOOK_BUILT_SITE"):
+        site = Path(os.environ["BOOK_BUILT_SITE"]).resolve()
+        assert (site / "index.html").exists() and (site / "zh" / "index.html").exists(), f"no built site at {site}"
+        return site
     out = tmp_path_factory.mktemp("site")
     # No MPLBACKEND here: the kernels must use their inline backend, or the figures vanish from the pages.
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
@@ -61,4 +68,8 @@ def built_site(tmp_path_factory) -> Path:
     run = subprocess.run([jb, "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
                          env=env, capture_output=True, text=True, timeout=3000)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    zh = subprocess.run([sys.executable, str(ROOT / "book" / "_ext" / "build_language.py"), "zh_CN",
+                         "--path-output", str(out)], env=env, capture_output=True, text=True, timeout=1200)
+    assert zh.returncode == 0, zh.stdout[-4000:] + zh.stderr[-4000:]
+    assert "Executing notebook" not in zh.stdout + zh.stderr, "the Chinese build executed a notebook again"
     return out / "_build" / "html"

@@ -9,13 +9,14 @@ import re
 
 
 def test_every_page_is_built(built_site):
-    for page in ["index", "book/intro", "book/01_background", "book/02_attention", "book/03_pretraining",
-                 "book/04_fine_tuning", "book/05_evaluation", "book/06_faq"]:
-        assert (built_site / f"{page}.html").exists(), page
+    for site in ("", "zh/"):  # the English site and the Chinese one (book/_ext/build_language.py)
+        for page in ["index", "book/intro", "book/01_background", "book/02_attention", "book/03_pretraining",
+                     "book/04_fine_tuning", "book/05_evaluation", "book/06_faq"]:
+            assert (built_site / f"{site}{page}.html").exists(), site + page
 
 
 def test_no_page_shows_a_python_error(built_site):
-    for page in built_site.glob("book/*.html"):
+    for page in [*built_site.glob("book/*.html"), *built_site.glob("zh/book/*.html")]:
         html = page.read_text()
         assert "Traceback (most recent call last)" not in html, page.name
         assert 'class="output traceback' not in html, page.name

@@ -12,6 +12,9 @@ The session fixture ``built_site`` builds the book once (quick slices, warnings 
 * a screenshot of every page is kept in ``$SITE_SCREENSHOTS`` (the GitHub workflow uploads them as an
   artifact), else in the test's temporary folder.
 
+All of this runs on both sites: the English one (``_build/html``) and the Chinese one (``_build/html/zh``), and
+every page must link to the same page in the other language.
+
 Pages may load some things from the internet when a reader has it (MathJax from a CDN typesets the
 formulas); with the network cut those loads fail. They are listed in ``ALLOWED_EXTERNAL`` and reported,
 not failed; anything else from outside the site fails the test.
@@ -34,6 +37,8 @@ from test_attention_page import bertviz_boxes, find_chromium, run_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
+SITES = ["", "zh"]  # the English site, the Chinese site (a folder of the English one)
+SWITCH = re.compile(r'<a href="([^"]+)"[^>]*class="[^"]*btn-language-switch-button')
 # Loaded from the internet when the reader has it; harmless to miss offline (the page still reads).
 ALLOWED_EXTERNAL = ("cdn.jsdelivr.net/npm/mathjax", "cdnjs.cloudflare.com/ajax/libs/require.js",
                     "unpkg.com/@jupyter-widgets/html-manager", "cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager")
@@ -97,9 +102,11 @@ def pages(built_site) -> list[Path]:
     found = sorted(p for p in built_site.rglob("*.html") if not p.name.startswith("_probe_")
                    and "_static" not in p.parts and "_sources" not in p.parts)
     names = {p.relative_to(built_site).as_posix() for p in found}
-    for stem in CHAPTERS:
-        assert f"book/{stem}.html" in names, f"chapter {stem} has no page"
-    assert {"book/glossary.html", "book/references.html", "index.html"} <= names | {"index.html"}
+    for site in SITES:
+        prefix = f"{site}/" if site else ""
+        for stem in CHAPTERS:
+            assert f"{prefix}book/{stem}.html" in names, f"chapter {stem} has no page in site '{site or 'en'}'"
+        assert {f"{prefix}book/glossary.html", f"{prefix}book/references.html", f"{prefix}index.html"} <= names
     # index.html only redirects to the introduction
     return [p for p in found if p.name not in ("genindex.html", "search.html")
             and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")[:2000]]
@@ -134,41 +141,58 @@ def test_every_internal_link_image_and_anchor_resolves(built_site, pages):
     assert not problems, "broken internal links:\n" + "\n".join(problems[:40])
 
 
-def test_every_chapter_says_what_ran_it_and_offers_the_executed_notebook(built_site):
+def test_every_page_links_to_the_same_page_in_the_other_language(built_site, pages):
+    for page in pages:
+        where = page.relative_to(built_site).as_posix()
+        found = SWITCH.findall(page.read_text(encoding="utf-8"))
+        assert len(found) == 1, f"{where}: {len(found)} language buttons"
+        target = (page.parent / found[0]).resolve()
+        chinese = where.startswith("zh/")
+        expected = built_site / (where[3:] if chinese else f"zh/{where}")
+        assert target == expected.resolve(), f"{where} links to {found[0]}, not to {expected}"
+        assert target.exists(), f"{where}: its other-language page {found[0]} is missing"
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_chapter_says_what_ran_it_and_offers_the_executed_notebook(built_site, site):
+    root = built_site / site
     for stem in CHAPTERS:
-        html = (built_site / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        html = (root / "book" / f"{stem}.html").read_text(encoding="utf-8")
         line = re.search(r"last executed with torch (\S+) / transformers (\S+) on (\d{4}-\d{2}-\d{2}), profile (\w+)", html)
         assert line, f"{stem}: no 'last executed with' line"
         assert line.group(4) == "offline", f"{stem} was built on the {line.group(4)} profile"
         assert f"_executed/book/{stem}.ipynb" in html, f"{stem}: no download button for the executed notebook"
-        executed = json.loads((built_site / "_executed" / "book" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+        executed = json.loads((root / "_executed" / "book" / f"{stem}.ipynb").read_text(encoding="utf-8"))
         code = [c for c in executed["cells"] if c["cell_type"] == "code"]
         assert code and all(c.get("execution_count") for c in code), f"{stem}: the download is not the executed notebook"
         assert any(c["outputs"] for c in code)
 
 
-def test_chapters_link_the_glossary_and_the_bibliography(built_site):
+@pytest.mark.parametrize("site", SITES)
+def test_chapters_link_the_glossary_and_the_bibliography(built_site, site):
+    root = built_site / site
     for stem in CHAPTERS:
-        html = (built_site / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        html = (root / "book" / f"{stem}.html").read_text(encoding="utf-8")
         terms = set(re.findall(r'glossary\.html#(term-[^"]+)"', html))
         citations = html.count("references.html#id")
         assert len(terms) >= 5, f"{stem} links only {len(terms)} glossary terms"
         assert citations >= 1, f"{stem} cites nothing from the bibliography"
-    bib = (built_site / "book" / "references.html").read_text(encoding="utf-8")
+    bib = (root / "book" / "references.html").read_text(encoding="utf-8")
     bib = bib.lower()  # the bibliography style sets titles in sentence case
     assert "attention is all you need" in bib and "pre-training of deep bidirectional transformers" in bib
 
 
-def test_every_plot_is_a_numbered_figure(built_site):
+@pytest.mark.parametrize("site", SITES)
+def test_every_plot_is_a_numbered_figure(built_site, site):
     """Every image a chapter's code draws sits in a numbered figure with a caption, and every figure is referred to."""
     for stem in CHAPTERS:
-        html = (built_site / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        html = (built_site / site / "book" / f"{stem}.html").read_text(encoding="utf-8")
         figures = re.findall(r'<figure[^>]*id="([^"]+)".*?</figure>', html, re.S)
         outside = re.sub(r"<figure.*?</figure>", "", html, flags=re.S)
         loose = re.findall(r'<img[^>]*src="[^"]*_images/[^"]+"', outside)
         assert not loose, f"{stem}: {len(loose)} plot(s) without a numbered caption, e.g. {loose[0]}"
         for name in figures:
-            numbers = re.search(rf'id="{re.escape(name)}".*?<span class="caption-number">Fig\. [\d.]+ </span>', html, re.S)
+            numbers = re.search(rf'id="{re.escape(name)}".*?<span class="caption-number">(?:Fig\.|图) [\d.]+ </span>', html, re.S)
             assert numbers, f"{stem}: figure {name} has no number"
             assert html.count(f'href="#{name}"') >= 1, f"{stem}: figure {name} is never referred to in the text"
         assert figures, f"{stem} has no numbered figure"
