@@ -207,7 +207,8 @@ def parse_command(argv: list[str] | None = None):
 def main(argv: list[str] | None = None) -> None:
     """``torchrun --standalone --nproc_per_node=N -m helpers.distributed --epochs 3 --out model/``: load the data and
     the model as chapter 4 does, fine-tune with :func:`helpers.train` in every process, and let rank 0 save the model
-    (:func:`helpers.save_model`), ``history.csv`` and ``config.json``. The appendix launches it from its notebook."""
+    (:func:`helpers.save_model`), ``history.csv`` and ``train_config.json``. The appendix launches it from its
+    notebook."""
     import json
     from pathlib import Path
 
@@ -231,8 +232,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.out:
             save_model(result.model, tokenizer, args.out)
             result.history.to_csv(Path(args.out) / "history.csv", index=False)
-            (Path(args.out) / "config.json").write_text(json.dumps(result.config, indent=1, default=str))
-            print(f"saved the model, history.csv and config.json in {args.out}")
+            (Path(args.out) / "train_config.json").write_text(json.dumps(result.config, indent=1, default=str))
+            print(f"saved the model, history.csv and train_config.json in {args.out}")
     end()
 
 
