@@ -355,9 +355,11 @@ def cjk_share(html: str) -> float:
     return cjk / max(1, cjk + latin)
 
 
-MIN_CJK = {"book/intro": 0.5, "book/glossary": 0.5, "book/references": 0.0, "book/instructor_guide": 0.5}
-"""The least share of CJK characters (among CJK characters and Latin letters) in a Chinese page's paragraphs; a
-fully translated page of this book measures 0.6-0.8 (names, code words and English terms in brackets remain)."""
+MIN_CJK = 0.4
+"""The least share of CJK characters (among CJK characters and Latin letters) in a Chinese page's paragraphs. Measured
+on 2026-12-02: intro 73%, glossary 85%, instructor guide 65% (names, code words and English terms in brackets
+remain); the bibliography is exempt (its entries are the works' own titles)."""
+CJK_EXEMPT = {"book/references"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -366,7 +368,8 @@ def test_chinese_pages_are_chinese(built_site, page):
     assert re.search(r'<html[^>]*lang="zh-CN"', html), f"{page}: the Chinese page does not declare zh-CN"
     share = cjk_share(html)
     print(f"zh/{page}: {share:.0%} CJK")
-    assert share >= MIN_CJK.get(page, 0.0), f"zh/{page}: only {share:.0%} of its paragraph letters are Chinese"
+    if page not in CJK_EXEMPT:
+        assert share >= MIN_CJK, f"zh/{page}: only {share:.0%} of its paragraph letters are Chinese"
 
 
 @pytest.mark.parametrize("stem", CHAPTERS)
