@@ -658,7 +658,10 @@ def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: to
     if world.active:
         from torch.nn.parallel import DistributedDataParallel
 
-        ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        # no buffer broadcast before each forward: BERT's buffers (position ids) never change, and without it a
+        # process whose shard splits into fewer micro-batches than another's cannot leave the others waiting
+        ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                      broadcast_buffers=False)
     forward_model = ddp or model
     if compile not in ("auto", False, None):
         forward_model = torch.compile(forward_model) if compile is True else torch.compile(forward_model, mode=compile)
