@@ -134,7 +134,8 @@ def best_threshold(labels: Sequence[int], positive_probs: Sequence[float]) -> tu
     labels = np.asarray(labels, dtype=int)
     p = np.asarray(positive_probs, dtype=float)
     if labels.ndim != 1 or p.ndim != 1 or len(labels) != len(p):
-        raise ValueError(f"labels and positive_probs must be 1-d and of equal length; got {labels.shape} and {p.shape}.")
+        raise ValueError(f"labels and positive_probs must be 1-d and of equal length; got {labels.shape} and "
+                         f"{p.shape}.")
     if len(labels) == 0:
         raise ValueError("There are no examples to choose a threshold on.")
     if not set(np.unique(labels).tolist()) <= {0, 1}:

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from datasets import ClassLabel, Dataset, Features, Value
 
-from helpers.augment import (SYNONYMS, augment_oversample, augment_text, random_deletion, random_swap,
-                             synonym_replace)
+from helpers.augment import SYNONYMS, augment_oversample, augment_text, random_deletion, random_swap, synonym_replace
 
 WORDS = "the movie was a dull and tedious mess but the cast was good".split()
 

@@ -1,4 +1,4 @@
-"""helpers.imbalance: imbalance made on purpose, class weights as scikit-learn computes them, oversampling, thresholds."""
+"""helpers.imbalance: imbalance on purpose, class weights as scikit-learn computes them, resampling, thresholds."""
 
 import numpy as np
 import pytest
