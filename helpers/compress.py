@@ -33,9 +33,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .evaluate import attention_mask, encode_texts, logits_on_device, model_device, predict_logits, training_device
-from .pretraining import LoopRecorder
-from .training import (Encoded, LengthBucketSampler, LoopState, LossLog, Progress, TrainResult, evaluate_encoded,
-                       make_optimizer, make_scheduler)
+from .training import (Encoded, LengthBucketSampler, LoopRecorder, LoopState, LossLog, Progress, TrainResult,
+                       evaluate_encoded, make_optimizer, make_scheduler)
 
 
 def cpu_copy(model: nn.Module) -> nn.Module:

@@ -42,7 +42,8 @@ import torch
 import torch.nn.functional as F
 
 from .evaluate import prediction_device, training_device
-from .training import Interval, LoopState, LossLog, Progress, TrainResult, make_optimizer, make_scheduler
+from .training import (Interval, LoopRecorder, LoopState, LossLog, Progress, TrainResult, make_optimizer,
+                       make_scheduler)
 
 IGNORE_INDEX = -100
 IS_NEXT, NOT_NEXT = 0, 1
@@ -69,7 +70,7 @@ def mask_tokens(input_ids: torch.Tensor, tokenizer, mlm_probability: float = 0.1
     unchanged otherwise. ``labels`` holds the original id at chosen positions and ``-100`` elsewhere,
     so a cross-entropy with ``ignore_index=-100`` scores only the chosen positions. The chapter trains
     with the default 80/10/10 and evaluates with ``mask_fraction=1.0`` (every chosen token hidden).
-    ``input_ids`` is not modified.
+    ``input_ids`` is not modified. Written in chapter 3, §3.1.
     """
     if not 0.0 < mlm_probability < 1.0:
         raise ValueError(f"mlm_probability must lie strictly between 0 and 1, got {mlm_probability}.")
@@ -138,7 +139,8 @@ def mlm_loss_by_hand(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     """``L_MLM = -1/N sum_i log softmax(logits_i)[x_i]`` over the N positions whose label is not ``-100``.
 
     Written out with ``log_softmax`` and a gather, so the chapter can show it equals transformers'
-    ``CrossEntropyLoss(ignore_index=-100)`` and the ``loss`` a ``BertForMaskedLM`` returns.
+    ``CrossEntropyLoss(ignore_index=-100)`` and the ``loss`` a ``BertForMaskedLM`` returns. Written in
+    chapter 3, §3.2.
     ``logits``: (..., vocab); ``labels``: (...).
     """
     logits = logits.reshape(-1, logits.shape[-1]).float()
@@ -154,7 +156,7 @@ def nsp_loss_by_hand(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     """``L_NSP = -1/M sum_j log P(y_j | [CLS]_j)``, a two-class cross-entropy (0 = IsNext, 1 = NotNext).
 
     ``logits``: (M, 2) from the NSP head; ``labels``: (M,). Written as ``log(exp(z_y) / sum exp(z))``
-    with the max subtracted for stability.
+    with the max subtracted for stability. Written in chapter 3, §3.3.
     """
     logits = logits.reshape(-1, 2).float()
     labels = labels.reshape(-1)
@@ -395,59 +397,6 @@ def _set_trainable(model, trainable: str) -> list[torch.nn.Parameter]:
 # --------------------------------------------------------------------------------------------------
 # Training loops with helpers.train's parts and result (shared with helpers.rnn and helpers.compress)
 # --------------------------------------------------------------------------------------------------
-
-class LoopRecorder:
-    """The rows of ``TrainResult.history`` for the book's smaller loops (:func:`train_pretraining`,
-    :func:`train_heads`, :func:`helpers.rnn.train_rnn`, :func:`helpers.compress.distill`), in the columns
-    :func:`helpers.train` writes: epoch, step, train_loss, lr, the ``eval_`` scores, seq_per_s, tokens_per_s,
-    padding and seconds (training time since the previous row, evaluation not included). The loops keep their
-    state in a :class:`helpers.training.LoopState` and read their losses with a :class:`helpers.training.LossLog`,
-    as :func:`helpers.train` does; :meth:`result` returns the same :class:`helpers.training.TrainResult`.
-    """
-
-    def __init__(self, device: str | torch.device):
-        self.device = torch.device(device)
-        self.since = time.perf_counter()  # when the current interval started
-
-    def rate(self, loop: LoopState) -> float:
-        """Examples per second so far in this interval (for the progress bar)."""
-        return loop.interval.examples / max(time.perf_counter() - self.since, 1e-9)
-
-    def record(self, loop: LoopState, epoch: float, lr: float, evaluate: Callable[[], dict] | None = None) -> dict:
-        """Close the interval into a history row (``evaluate()`` gives its ``eval_`` scores) and append it."""
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        seconds, iv = time.perf_counter() - self.since, loop.interval
-        row = {"epoch": round(epoch, 4), "step": loop.step,
-               "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan, "lr": lr}
-        row.update({f"eval_{k}": v for k, v in (evaluate() if evaluate is not None else {}).items()})
-        row.update(seq_per_s=iv.examples / seconds if seconds > 0 else math.nan,
-                   tokens_per_s=iv.tokens / seconds if seconds > 0 else math.nan,
-                   padding=1 - iv.tokens / iv.padded if iv.padded else math.nan, seconds=seconds)
-        loop.history.append(row)
-        loop.interval = Interval()
-        self.since = time.perf_counter()
-        return row
-
-    @staticmethod
-    def keep_if_best(loop: LoopState, row: dict, column: str, *, higher_is_better: bool = True,
-                     model=None) -> bool:
-        """Remember ``row`` as the best so far by ``column`` (and a CPU copy of ``model``'s weights, when given)."""
-        score = row.get(column, math.nan)
-        if math.isnan(score) or (loop.best_score is not None
-                                 and not (score > loop.best_score if higher_is_better else score < loop.best_score)):
-            return False
-        loop.best_score, loop.best_row = score, dict(row)
-        if model is not None:
-            loop.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        return True
-
-    @staticmethod
-    def result(model, loop: LoopState, config: dict, started: float, kind: type = TrainResult) -> TrainResult:
-        """The :class:`helpers.training.TrainResult` (or ``kind``, a subclass) of a finished loop."""
-        return kind(model=model, history=pd.DataFrame(loop.history), steps=pd.DataFrame(loop.steps),
-                    best=loop.best_row, config=config, seconds=time.perf_counter() - started, notes=[])
-
 
 class PretrainingResult(TrainResult):
     """What :func:`train_pretraining` and :func:`train_heads` return: a :class:`helpers.training.TrainResult`.

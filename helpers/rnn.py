@@ -26,8 +26,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .evaluate import accuracy_and_f1, encode_texts, prediction_device, training_device
 from .models import count_parameters  # noqa: F401  (chapter 6 calls rnn.count_parameters)
-from .pretraining import LoopRecorder
-from .training import LoopState, LossLog, Progress, TrainResult, make_optimizer, make_scheduler
+from .training import LoopRecorder, LoopState, LossLog, Progress, TrainResult, make_optimizer, make_scheduler
 
 
 class BiLSTMClassifier(nn.Module):

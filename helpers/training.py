@@ -822,6 +822,59 @@ class Evaluation:
                 loop.stopped = True
 
 
+class LoopRecorder:
+    """The rows of ``TrainResult.history`` for the book's smaller loops (:func:`train_pretraining`,
+    :func:`train_heads`, :func:`helpers.rnn.train_rnn`, :func:`helpers.compress.distill`), in the columns
+    :func:`helpers.train` writes: epoch, step, train_loss, lr, the ``eval_`` scores, seq_per_s, tokens_per_s,
+    padding and seconds (training time since the previous row, evaluation not included). The loops keep their
+    state in a :class:`helpers.training.LoopState` and read their losses with a :class:`helpers.training.LossLog`,
+    as :func:`helpers.train` does; :meth:`result` returns the same :class:`helpers.training.TrainResult`.
+    """
+
+    def __init__(self, device: str | torch.device):
+        self.device = torch.device(device)
+        self.since = time.perf_counter()  # when the current interval started
+
+    def rate(self, loop: LoopState) -> float:
+        """Examples per second so far in this interval (for the progress bar)."""
+        return loop.interval.examples / max(time.perf_counter() - self.since, 1e-9)
+
+    def record(self, loop: LoopState, epoch: float, lr: float, evaluate: Callable[[], dict] | None = None) -> dict:
+        """Close the interval into a history row (``evaluate()`` gives its ``eval_`` scores) and append it."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        seconds, iv = time.perf_counter() - self.since, loop.interval
+        row = {"epoch": round(epoch, 4), "step": loop.step,
+               "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan, "lr": lr}
+        row.update({f"eval_{k}": v for k, v in (evaluate() if evaluate is not None else {}).items()})
+        row.update(seq_per_s=iv.examples / seconds if seconds > 0 else math.nan,
+                   tokens_per_s=iv.tokens / seconds if seconds > 0 else math.nan,
+                   padding=1 - iv.tokens / iv.padded if iv.padded else math.nan, seconds=seconds)
+        loop.history.append(row)
+        loop.interval = Interval()
+        self.since = time.perf_counter()
+        return row
+
+    @staticmethod
+    def keep_if_best(loop: LoopState, row: dict, column: str, *, higher_is_better: bool = True,
+                     model=None) -> bool:
+        """Remember ``row`` as the best so far by ``column`` (and a CPU copy of ``model``'s weights, when given)."""
+        score = row.get(column, math.nan)
+        if math.isnan(score) or (loop.best_score is not None
+                                 and not (score > loop.best_score if higher_is_better else score < loop.best_score)):
+            return False
+        loop.best_score, loop.best_row = score, dict(row)
+        if model is not None:
+            loop.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        return True
+
+    @staticmethod
+    def result(model, loop: LoopState, config: dict, started: float, kind: type = TrainResult) -> TrainResult:
+        """The :class:`helpers.training.TrainResult` (or ``kind``, a subclass) of a finished loop."""
+        return kind(model=model, history=pd.DataFrame(loop.history), steps=pd.DataFrame(loop.steps),
+                    best=loop.best_row, config=config, seconds=time.perf_counter() - started, notes=[])
+
+
 @dataclass
 class Checkpoints:
     """When checkpoints are written, and what they hold: the settings, model, optimiser, schedule, loss scaler,
