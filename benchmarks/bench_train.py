@@ -46,18 +46,31 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-COLUMNS = ["workload", "arm", "batch", "precision", "seq_per_s", "tokens_per_s", "padding", "mfu", "peak_mem_gb",
-           "warmup_s", "wall_s", "scaling"]
+COLUMNS = [
+    "workload",
+    "arm",
+    "batch",
+    "precision",
+    "seq_per_s",
+    "tokens_per_s",
+    "padding",
+    "mfu",
+    "peak_mem_gb",
+    "warmup_s",
+    "wall_s",
+    "scaling",
+]
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "T4": 65e12}  # dense bf16 (T4: fp16) tensor FLOP/s
 ARMS = {"A": "HF Trainer defaults", "B": "HF Trainer tuned", "C": "seeds' plain loop", "D": "helpers.train"}
 
 
 # --- data and model ------------------------------------------------------------------------------------
 
+
 def one_token_words(tokenizer, count=3000):
     """Lower-case words that the tokenizer keeps whole (one WordPiece each, never merged with a neighbour)."""
     words = [w for w in tokenizer.get_vocab() if w.isalpha() and w.isascii() and len(w) > 2]
-    words = sorted(words)[:count * 2]
+    words = sorted(words)[: count * 2]
     keep = [w for w in words if len(tokenizer.tokenize(w)) == 1]
     return keep[:count]
 
@@ -79,8 +92,9 @@ def make_model(small, seed=0):
 
     torch.manual_seed(seed)
     if small:
-        cfg = BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=256,
-                         num_labels=2)
+        cfg = BertConfig(
+            hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=256, num_labels=2
+        )
     else:
         cfg = BertConfig(num_labels=2)  # bert-base-uncased's shape, random weights: the same FLOPs
     return BertForSequenceClassification(cfg)
@@ -131,6 +145,7 @@ def peak_memory(device):
 
 # --- the arms -----------------------------------------------------------------------------------------
 
+
 def arm_trainer(tuned, model, tokenizer, texts, labels, device, tmp):
     import datasets
     from transformers import DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments
@@ -153,18 +168,35 @@ def arm_trainer(tuned, model, tokenizer, texts, labels, device, tmp):
     if tuned:
         bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
         precision = "bf16" if bf16 else "fp32"
-        kwargs.update(per_device_train_batch_size=64, bf16=bf16, tf32=device == "cuda" or None,
-                      dataloader_num_workers=2 if device == "cuda" else 0, save_strategy="no",
-                      logging_strategy="no")
+        kwargs.update(
+            per_device_train_batch_size=64,
+            bf16=bf16,
+            tf32=device == "cuda" or None,
+            dataloader_num_workers=2 if device == "cuda" else 0,
+            save_strategy="no",
+            logging_strategy="no",
+        )
     args = TrainingArguments(**kwargs)
-    trainer = Trainer(model=model, args=args, train_dataset=ds, processing_class=tokenizer,
-                      data_collator=DataCollatorWithPadding(tokenizer), callbacks=[EpochClock()])
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=ds,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        callbacks=[EpochClock()],
+    )
     t0 = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - t0
     (a0, a1), (b0, b1) = times[0], times[1]
-    return {"batch": args.per_device_train_batch_size, "precision": precision, "t1": a1 - a0, "t2": b1 - b0,
-            "wall": wall, "padding": None}
+    return {
+        "batch": args.per_device_train_batch_size,
+        "precision": precision,
+        "t1": a1 - a0,
+        "t2": b1 - b0,
+        "wall": wall,
+        "padding": None,
+    }
 
 
 def arm_seed_loop(model, tokenizer, texts, labels, device):
@@ -177,8 +209,11 @@ def arm_seed_loop(model, tokenizer, texts, labels, device):
 
         def __getitem__(self, i):
             enc = tokenizer(texts[i], padding="max_length", truncation=True, max_length=128, return_tensors="pt")
-            return {"input_ids": enc["input_ids"].squeeze(0), "attention_mask": enc["attention_mask"].squeeze(0),
-                    "labels": torch.tensor(labels[i])}
+            return {
+                "input_ids": enc["input_ids"].squeeze(0),
+                "attention_mask": enc["attention_mask"].squeeze(0),
+                "labels": torch.tensor(labels[i]),
+            }
 
     loader = DataLoader(SeedDataset(), batch_size=16, shuffle=True)
     model.to(device).train()
@@ -196,8 +231,14 @@ def arm_seed_loop(model, tokenizer, texts, labels, device):
             optimizer.step()
         sync(device)
         epoch_times.append(time.perf_counter() - start)
-    return {"batch": 16, "precision": "fp32", "t1": epoch_times[0], "t2": epoch_times[1],
-            "wall": time.perf_counter() - t0, "padding": None}
+    return {
+        "batch": 16,
+        "precision": "fp32",
+        "t1": epoch_times[0],
+        "t2": epoch_times[1],
+        "wall": time.perf_counter() - t0,
+        "padding": None,
+    }
 
 
 def arm_helpers(model, tokenizer, texts, labels, device):
@@ -205,9 +246,14 @@ def arm_helpers(model, tokenizer, texts, labels, device):
 
     result = train(model, (texts, labels), tokenizer=tokenizer, epochs=2, progress=False, device=device)
     h = result.history
-    return {"batch": result.config["effective_batch"], "precision": result.config["precision"],
-            "t1": float(h["seconds"].iloc[0]), "t2": float(h["seconds"].iloc[1]), "wall": result.seconds,
-            "padding": float(h["padding"].iloc[1])}
+    return {
+        "batch": result.config["effective_batch"],
+        "precision": result.config["precision"],
+        "t1": float(h["seconds"].iloc[0]),
+        "t2": float(h["seconds"].iloc[1]),
+        "wall": result.seconds,
+        "padding": float(h["padding"].iloc[1]),
+    }
 
 
 def measure_inference(model, tokenizer, texts, lengths, device, peak):
@@ -224,10 +270,19 @@ def measure_inference(model, tokenizer, texts, lengths, device, peak):
         sync(device)
         times.append(time.perf_counter() - t)
     n, real = len(texts), float(np.sum(lengths))
-    return {"workload": "fixed128", "arm": "predict (inference)", "batch": 256 if device == "cuda" else 64,
-            "precision": best_precision(device), "seq_per_s": n / times[1], "tokens_per_s": real / times[1],
-            "padding": 0.0, "mfu": flops(model, lengths, train=False) / times[1] / peak if peak else None,
-            "peak_mem_gb": peak_memory(device), "warmup_s": times[0] - times[1], "wall_s": sum(times)}
+    return {
+        "workload": "fixed128",
+        "arm": "predict (inference)",
+        "batch": 256 if device == "cuda" else 64,
+        "precision": best_precision(device),
+        "seq_per_s": n / times[1],
+        "tokens_per_s": real / times[1],
+        "padding": 0.0,
+        "mfu": flops(model, lengths, train=False) / times[1] / peak if peak else None,
+        "peak_mem_gb": peak_memory(device),
+        "warmup_s": times[0] - times[1],
+        "wall_s": sum(times),
+    }
 
 
 def data_parallel_worker(spec: dict) -> None:
@@ -241,15 +296,28 @@ def data_parallel_worker(spec: dict) -> None:
     tokenizer = helpers.load_tokenizer()
     texts, labels, lengths = make_texts(tokenizer, spec["n"], "short")
     model = make_model(spec["small"])
-    result = train(model, (texts, labels), tokenizer=tokenizer, epochs=2, batch_size=spec["micro"], progress=False,
-                   device=spec["device"])
+    result = train(
+        model,
+        (texts, labels),
+        tokenizer=tokenizer,
+        epochs=2,
+        batch_size=spec["micro"],
+        progress=False,
+        device=spec["device"],
+    )
     steady = result.history.iloc[1]
     if is_main():
-        row = {"batch": result.config["effective_batch"], "precision": result.config["precision"],
-               "seq_per_s": float(steady["seq_per_s"]), "tokens_per_s": float(steady["tokens_per_s"]),
-               "padding": float(steady["padding"]), "peak_mem_gb": peak_memory(spec["device"]),
-               "warmup_s": float(result.history["seconds"].iloc[0] - steady["seconds"]), "wall_s": result.seconds,
-               "mfu": None}
+        row = {
+            "batch": result.config["effective_batch"],
+            "precision": result.config["precision"],
+            "seq_per_s": float(steady["seq_per_s"]),
+            "tokens_per_s": float(steady["tokens_per_s"]),
+            "padding": float(steady["padding"]),
+            "peak_mem_gb": peak_memory(spec["device"]),
+            "warmup_s": float(result.history["seconds"].iloc[0] - steady["seconds"]),
+            "wall_s": result.seconds,
+            "mfu": None,
+        }
         Path(spec["out"]).write_text(json.dumps(row))
     end()
 
@@ -262,17 +330,42 @@ def arm_data_parallel(args, device: str, processes: int) -> list[dict]:
     rows = []
     for n in (1, processes):
         with tempfile.TemporaryDirectory() as tmp:
-            spec = {"n": args.n_short, "small": args.small, "micro": micro, "device": device,
-                    "out": str(Path(tmp) / "row.json")}
+            spec = {
+                "n": args.n_short,
+                "small": args.small,
+                "micro": micro,
+                "device": device,
+                "out": str(Path(tmp) / "row.json"),
+            }
             threads = str(max(1, (os.cpu_count() or 1) // n)) if device == "cpu" else "1"
-            env = {**os.environ, "OMP_NUM_THREADS": threads,
-                   "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent.parent),
-                                                  os.environ.get("PYTHONPATH", "")])}
-            subprocess.run([*command, "--standalone", f"--nproc_per_node={n}", str(Path(__file__).resolve()),
-                            "--data-parallel-worker", json.dumps(spec)], check=True, env=env)
+            env = {
+                **os.environ,
+                "OMP_NUM_THREADS": threads,
+                "PYTHONPATH": os.pathsep.join(
+                    [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+                ),
+            }
+            subprocess.run(
+                [
+                    *command,
+                    "--standalone",
+                    f"--nproc_per_node={n}",
+                    str(Path(__file__).resolve()),
+                    "--data-parallel-worker",
+                    json.dumps(spec),
+                ],
+                check=True,
+                env=env,
+            )
             row = json.loads(Path(spec["out"]).read_text())
-        rows.append({"workload": "short", "arm": f"DP: helpers.train x{n} process{'es' if n > 1 else ''}", **row,
-                     "scaling": None})
+        rows.append(
+            {
+                "workload": "short",
+                "arm": f"DP: helpers.train x{n} process{'es' if n > 1 else ''}",
+                **row,
+                "scaling": None,
+            }
+        )
         print(format_row(rows[-1]), flush=True)
     rows[-1]["scaling"] = rows[-1]["seq_per_s"] / (processes * rows[0]["seq_per_s"])
     print(f"scaling efficiency with {processes} processes: {rows[-1]['scaling']:.0%}", flush=True)
@@ -280,6 +373,7 @@ def arm_data_parallel(args, device: str, processes: int) -> list[dict]:
 
 
 # --- driver --------------------------------------------------------------------------------------------
+
 
 def run(args) -> pd.DataFrame:
     import helpers
@@ -308,11 +402,21 @@ def run(args) -> pd.DataFrame:
                 else:
                     out = arm_helpers(model, tokenizer, texts, labels, device)
             t2 = out["t2"]
-            rows.append({"workload": workload, "arm": f"{arm}: {ARMS[arm]}", "batch": out["batch"],
-                         "precision": out["precision"], "seq_per_s": len(texts) / t2,
-                         "tokens_per_s": float(lengths.sum()) / t2, "padding": out["padding"],
-                         "mfu": flops(model, lengths) / t2 / peak if peak else None,
-                         "peak_mem_gb": peak_memory(device), "warmup_s": out["t1"] - t2, "wall_s": out["wall"]})
+            rows.append(
+                {
+                    "workload": workload,
+                    "arm": f"{arm}: {ARMS[arm]}",
+                    "batch": out["batch"],
+                    "precision": out["precision"],
+                    "seq_per_s": len(texts) / t2,
+                    "tokens_per_s": float(lengths.sum()) / t2,
+                    "padding": out["padding"],
+                    "mfu": flops(model, lengths) / t2 / peak if peak else None,
+                    "peak_mem_gb": peak_memory(device),
+                    "warmup_s": out["t1"] - t2,
+                    "wall_s": out["wall"],
+                }
+            )
             print(format_row(rows[-1]), flush=True)
             del model
     if args.inference:
@@ -328,17 +432,23 @@ def format_row(row):
     def fmt(v, spec):
         return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
-    return (f"{row['workload']:9s} {row['arm']:24s} batch {row['batch']:>4} {row['precision']:5s} "
-            f"{fmt(row['seq_per_s'], ',.0f'):>8} seq/s {fmt(row['tokens_per_s'], ',.0f'):>10} tok/s "
-            f"pad {fmt(row['padding'], '.2f')} mfu {fmt(row['mfu'], '.3%')} mem {fmt(row['peak_mem_gb'], '.2f')} GB "
-            f"warm-up {fmt(row['warmup_s'], '.1f')} s wall {fmt(row['wall_s'], '.1f')} s")
+    return (
+        f"{row['workload']:9s} {row['arm']:24s} batch {row['batch']:>4} {row['precision']:5s} "
+        f"{fmt(row['seq_per_s'], ',.0f'):>8} seq/s {fmt(row['tokens_per_s'], ',.0f'):>10} tok/s "
+        f"pad {fmt(row['padding'], '.2f')} mfu {fmt(row['mfu'], '.3%')} mem {fmt(row['peak_mem_gb'], '.2f')} GB "
+        f"warm-up {fmt(row['warmup_s'], '.1f')} s wall {fmt(row['wall_s'], '.1f')} s"
+    )
 
 
 def to_markdown(table: pd.DataFrame, meta: dict) -> str:
-    lines = [f"# Training benchmark: {meta['device_name']} ({meta['date']})", "",
-             f"Model: {meta['model']}. torch {meta['torch']}, transformers {meta['transformers']}. "
-             f"Sizes: {meta['sizes']}.", "",
-             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines = [
+        f"# Training benchmark: {meta['device_name']} ({meta['date']})",
+        "",
+        f"Model: {meta['model']}. torch {meta['torch']}, transformers {meta['transformers']}. Sizes: {meta['sizes']}.",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
     for row in table.to_dict(orient="records"):
         cells = []
         for c in COLUMNS:
@@ -366,8 +476,13 @@ def parse(argv=None):
     p.add_argument("--n-infer", type=int, default=None)
     p.add_argument("--no-inference", dest="inference", action="store_false")
     p.add_argument("--out", default=None, help="write <device>-<date>.json and .md into this folder")
-    p.add_argument("--data-parallel", type=int, default=0, metavar="N",
-                   help="add the data-parallel arm: helpers.train under torchrun with 1 and N processes")
+    p.add_argument(
+        "--data-parallel",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add the data-parallel arm: helpers.train under torchrun with 1 and N processes",
+    )
     p.add_argument("--data-parallel-worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     defaults = (384, 64, 256) if args.small else (8192, 4096, 16384)
@@ -388,16 +503,20 @@ def main(argv=None) -> pd.DataFrame | None:
         import transformers
 
         name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
-        meta = {"device": device, "device_name": name, "date": dt.date.today().isoformat(),
-                "torch": torch.__version__, "transformers": transformers.__version__,
-                "model": "tiny BERT (2 layers, hidden 64)" if args.small else "BERT-base shape, random init",
-                "sizes": {"short": args.n_short, "fixed128": args.n_fixed, "inference": args.n_infer},
-                "small": args.small}
+        meta = {
+            "device": device,
+            "device_name": name,
+            "date": dt.date.today().isoformat(),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "model": "tiny BERT (2 layers, hidden 64)" if args.small else "BERT-base shape, random init",
+            "sizes": {"short": args.n_short, "fixed128": args.n_fixed, "inference": args.n_infer},
+            "small": args.small,
+        }
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         stem = f"{name.replace(' ', '_')}-{meta['date']}{'-small' if args.small else ''}"
-        (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "rows": table.to_dict(orient="records")},
-                                                     indent=1))
+        (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "rows": table.to_dict(orient="records")}, indent=1))
         (out / f"{stem}.md").write_text(to_markdown(table, meta))
         print(f"wrote {out / stem}.json and .md")
     return table

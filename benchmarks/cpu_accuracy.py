@@ -31,8 +31,9 @@ from helpers.evaluate import accuracy_and_f1, predict  # noqa: E402
 from helpers.training import train  # noqa: E402
 
 
-def plain_loop(model, tokenizer, texts, labels, *, epochs=3, batch_size=32, lr=1e-4, max_length=64, seed=0,
-               device="cpu"):
+def plain_loop(
+    model, tokenizer, texts, labels, *, epochs=3, batch_size=32, lr=1e-4, max_length=64, seed=0, device="cpu"
+):
     """The baseline: shuffled batches padded to their longest text (cap 64), AdamW with warm-up and decay."""
     from transformers import get_linear_schedule_with_warmup
 
@@ -44,9 +45,10 @@ def plain_loop(model, tokenizer, texts, labels, *, epochs=3, batch_size=32, lr=1
     for _ in range(epochs):
         order = rng.permutation(len(texts))
         for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=max_length,
-                              return_tensors="pt").to(device)
+            rows = order[start : start + batch_size]
+            batch = tokenizer(
+                [texts[i] for i in rows], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+            ).to(device)
             out = model(**batch, labels=torch.tensor([labels[i] for i in rows], device=device))
             out.loss.backward()
             optimizer.step()
@@ -64,23 +66,56 @@ def run(arm, seed, data, args, device):
     t0 = time.perf_counter()
     extra = {}
     if arm == "helpers":
-        result = train(model, train_split, data["validation"], tokenizer=tokenizer, epochs=args.epochs,
-                       batch_size=args.batch_size, lr=args.lr, seed=seed, progress=not args.quiet, device=device)
+        result = train(
+            model,
+            train_split,
+            data["validation"],
+            tokenizer=tokenizer,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=seed,
+            progress=not args.quiet,
+            device=device,
+        )
         model = result.model
-        extra = {"train_seconds": float(result.history["seconds"].sum()), "config": result.config,
-                 "history": result.history.to_dict(orient="records")}
+        extra = {
+            "train_seconds": float(result.history["seconds"].sum()),
+            "config": result.config,
+            "history": result.history.to_dict(orient="records"),
+        }
     else:
-        plain_loop(model, tokenizer, train_split["text"], train_split["label"], epochs=args.epochs,
-                   batch_size=args.batch_size or 32, lr=args.lr or 1e-4, seed=seed, device=device)
+        plain_loop(
+            model,
+            tokenizer,
+            train_split["text"],
+            train_split["label"],
+            epochs=args.epochs,
+            batch_size=args.batch_size or 32,
+            lr=args.lr or 1e-4,
+            seed=seed,
+            device=device,
+        )
     wall = time.perf_counter() - t0
     preds = predict(model, tokenizer, test["text"]).labels
     scores = accuracy_and_f1(test["label"], preds)
-    row = {"arm": arm, "seed": seed, "n_train": len(train_split), "n_test": len(test), "wall_seconds": wall,
-           "test_accuracy": scores["accuracy"], "test_f1": scores["f1"], **extra}
+    row = {
+        "arm": arm,
+        "seed": seed,
+        "n_train": len(train_split),
+        "n_test": len(test),
+        "wall_seconds": wall,
+        "test_accuracy": scores["accuracy"],
+        "test_f1": scores["f1"],
+        **extra,
+    }
     if arm == "plain":
         row["train_seconds"] = wall
-    print(f"{arm:8s} seed {seed}: test accuracy {row['test_accuracy']:.4f}  macro-F1 {row['test_f1']:.4f}  "
-          f"training {row['train_seconds']:.1f} s  whole call {wall:.1f} s", flush=True)
+    print(
+        f"{arm:8s} seed {seed}: test accuracy {row['test_accuracy']:.4f}  macro-F1 {row['test_f1']:.4f}  "
+        f"training {row['train_seconds']:.1f} s  whole call {wall:.1f} s",
+        flush=True,
+    )
     return row
 
 
@@ -104,8 +139,11 @@ def main(argv=None):
     print("\narm       mean test accuracy  mean training s  mean whole call s")
     for arm in args.arms:
         sel = [r for r in rows if r["arm"] == arm]
-        print(f"{arm:8s}  {np.mean([r['test_accuracy'] for r in sel]):.4f}              "
-              f"{np.mean([r['train_seconds'] for r in sel]):8.1f}         {np.mean([r['wall_seconds'] for r in sel]):8.1f}")
+        print(
+            f"{arm:8s}  {np.mean([r['test_accuracy'] for r in sel]):.4f}              "
+            f"{np.mean([r['train_seconds'] for r in sel]):8.1f}         "
+            f"{np.mean([r['wall_seconds'] for r in sel]):8.1f}"
+        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"device": device, "torch": torch.__version__, "rows": rows}, fh, indent=1, default=str)

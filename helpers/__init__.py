@@ -34,22 +34,62 @@ if (_os.environ.get("BOOK_PROFILE") or "offline").strip().lower() == "offline":
     _os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from .env import Environment, Profile, ProfileError, get_profile, setup  # noqa: E402
+from . import (  # noqa: E402,F401  # noqa: E402,F401
+    attention,
+    baselines,
+    book,
+    check,
+    compress,
+    evaluate,
+    explain,
+    finetune,
+    imbalance,
+    long_text,
+    plots,
+    pretraining,
+    quiz,
+    rnn,
+    widgets,
+)
+from .baselines import fit_baselines, make_baseline  # noqa: E402
 from .data import (  # noqa: E402
-    available_datasets, class_balance, label_names, length_stats, load_dataset, load_unlabelled_text,
+    available_datasets,
+    class_balance,
+    label_names,
+    length_stats,
+    load_dataset,
+    load_unlabelled_text,
     stratified_subset,
 )
-from .models import available_models, count_parameters, load_model, load_tokenizer, save_model  # noqa: E402
-from .baselines import fit_baselines, make_baseline  # noqa: E402
+from .env import Environment, Profile, ProfileError, get_profile, setup  # noqa: E402
 from .evaluate import accuracy_and_f1, predict  # noqa: E402
+from .models import available_models, count_parameters, load_model, load_tokenizer, save_model  # noqa: E402
 from .training import TrainResult, plot_history, train  # noqa: E402
-from . import attention, baselines, evaluate, plots, pretraining  # noqa: E402,F401
-from . import book, check, compress, explain, finetune, imbalance, long_text, quiz, rnn, widgets  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __all__ = [
-    "Environment", "Profile", "ProfileError", "TrainResult", "accuracy_and_f1", "available_datasets",
-    "available_models", "class_balance", "count_parameters", "fit_baselines", "get_profile", "label_names",
-    "length_stats", "load_dataset", "load_model", "load_tokenizer", "load_unlabelled_text", "make_baseline",
-    "plot_history", "predict", "save_model", "setup", "stratified_subset", "train",
+    "Environment",
+    "Profile",
+    "ProfileError",
+    "TrainResult",
+    "accuracy_and_f1",
+    "available_datasets",
+    "available_models",
+    "class_balance",
+    "count_parameters",
+    "fit_baselines",
+    "get_profile",
+    "label_names",
+    "length_stats",
+    "load_dataset",
+    "load_model",
+    "load_tokenizer",
+    "load_unlabelled_text",
+    "make_baseline",
+    "plot_history",
+    "predict",
+    "save_model",
+    "setup",
+    "stratified_subset",
+    "train",
 ]

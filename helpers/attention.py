@@ -55,8 +55,9 @@ from .attention_views import (  # noqa: F401
 # ----------------------------------------------------------------------------------------------------
 
 
-def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None,
-                                 scale: float | None = None) -> tuple[Tensor, Tensor]:
+def scaled_dot_product_attention(
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None, scale: float | None = None
+) -> tuple[Tensor, Tensor]:
     """Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V; returns ``(output, weights)``.
 
     Shapes: ``q`` is ``(..., n_q, d_k)``, ``k`` is ``(..., n_k, d_k)``, ``v`` is ``(..., n_k, d_v)``; the weights are
@@ -72,8 +73,9 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
     scores = q @ k.transpose(-2, -1) * scale
     if mask is not None:
         if mask.dtype != torch.bool:
-            raise TypeError(f"mask must be boolean (True = attend), got {mask.dtype}; "
-                            "use padding_mask(attention_mask).")
+            raise TypeError(
+                f"mask must be boolean (True = attend), got {mask.dtype}; use padding_mask(attention_mask)."
+            )
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1)
     return weights @ v, weights
@@ -122,8 +124,9 @@ class AttentionWeights:
     b_o: Tensor
 
 
-def multi_head_attention(x: Tensor, w: AttentionWeights, num_heads: int,
-                         mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+def multi_head_attention(
+    x: Tensor, w: AttentionWeights, num_heads: int, mask: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """MultiHead(X) = Concat(head_1, ..., head_h) W^O with head_i = Attention(X W_i^Q, X W_i^K, X W_i^V).
 
     The h per-head matrices W_i^Q are the column blocks of one ``(d_model, d_model)`` matrix, so one product and a
@@ -219,6 +222,7 @@ class LayerWeights:
     @classmethod
     def from_bert_layer(cls, layer, num_heads: int | None = None, eps: float | None = None) -> "LayerWeights":
         """Copy the weights of a transformers ``BertLayer`` (detached clones, Linear weights as (in, out))."""
+
         def lin(module) -> tuple[Tensor, Tensor]:
             return module.weight.detach().T.clone(), module.bias.detach().clone()
 
@@ -228,9 +232,19 @@ class LayerWeights:
         att = AttentionWeights(*lin(sa.query), *lin(sa.key), *lin(sa.value), *lin(so.dense))
         w1, b1 = lin(layer.intermediate.dense)
         w2, b2 = lin(layer.output.dense)
-        return cls(att, so.LayerNorm.weight.detach().clone(), so.LayerNorm.bias.detach().clone(), w1, b1, w2, b2,
-                   layer.output.LayerNorm.weight.detach().clone(), layer.output.LayerNorm.bias.detach().clone(),
-                   num_heads, eps)
+        return cls(
+            att,
+            so.LayerNorm.weight.detach().clone(),
+            so.LayerNorm.bias.detach().clone(),
+            w1,
+            b1,
+            w2,
+            b2,
+            layer.output.LayerNorm.weight.detach().clone(),
+            layer.output.LayerNorm.bias.detach().clone(),
+            num_heads,
+            eps,
+        )
 
 
 def encoder_layer(x: Tensor, w: LayerWeights, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -260,9 +274,14 @@ class EncoderWeights:
         """Copy the weights of a transformers ``BertModel`` or any ``BertFor...`` model that wraps one."""
         bert = _base_bert(model)
         e = bert.embeddings
-        emb = EmbeddingWeights(e.word_embeddings.weight.detach().clone(), e.position_embeddings.weight.detach().clone(),
-                               e.token_type_embeddings.weight.detach().clone(), e.LayerNorm.weight.detach().clone(),
-                               e.LayerNorm.bias.detach().clone(), e.LayerNorm.eps)
+        emb = EmbeddingWeights(
+            e.word_embeddings.weight.detach().clone(),
+            e.position_embeddings.weight.detach().clone(),
+            e.token_type_embeddings.weight.detach().clone(),
+            e.LayerNorm.weight.detach().clone(),
+            e.LayerNorm.bias.detach().clone(),
+            e.LayerNorm.eps,
+        )
         heads = bert.config.num_attention_heads
         return cls(emb, [LayerWeights.from_bert_layer(layer, heads) for layer in bert.encoder.layer])
 
@@ -275,8 +294,9 @@ def _base_bert(model):
     raise TypeError(f"{type(model).__name__} holds no BERT encoder (no .embeddings and .encoder).")
 
 
-def encoder(input_ids: Tensor, w: EncoderWeights, attention_mask: Tensor | None = None,
-            token_type_ids: Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
+def encoder(
+    input_ids: Tensor, w: EncoderWeights, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None
+) -> tuple[Tensor, list[Tensor]]:
     """The whole encoder: embeddings, then every layer in turn with the same padding mask.
 
     Returns ``(last hidden state (batch, n, d_model), [attention weights of each layer (batch, heads, n, n)])``;
@@ -310,9 +330,14 @@ def softmax_saturation(d_k: int, scale: bool, n: int = 32, trials: int = 200, se
     p = torch.softmax(scores, dim=-1)
     jac = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # d softmax / d scores, (trials, n, n)
     entropy = -(p * torch.log(p.clamp_min(1e-30))).sum(-1)
-    return {"d_k": d_k, "scaled": scale, "score_std": scores.std(dim=-1).mean().item(),
-            "max_weight": p.max(dim=-1).values.mean().item(), "entropy": entropy.mean().item(),
-            "jacobian_norm": torch.linalg.matrix_norm(jac).mean().item()}
+    return {
+        "d_k": d_k,
+        "scaled": scale,
+        "score_std": scores.std(dim=-1).mean().item(),
+        "max_weight": p.max(dim=-1).values.mean().item(),
+        "entropy": entropy.mean().item(),
+        "jacobian_norm": torch.linalg.matrix_norm(jac).mean().item(),
+    }
 
 
 def bytes_allocated(fn, *args, **kwargs) -> int:

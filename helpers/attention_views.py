@@ -50,8 +50,11 @@ def attention_implementation(model) -> str:
 
 def _model_max_tokens(model, tokenizer) -> int:
     limits = [getattr(model.config, "max_position_embeddings", None), getattr(tokenizer, "model_max_length", None)]
-    return min(x for x in limits if isinstance(x, int) and 0 < x < 1_000_000) if any(
-        isinstance(x, int) and 0 < x < 1_000_000 for x in limits) else 512
+    return (
+        min(x for x in limits if isinstance(x, int) and 0 < x < 1_000_000)
+        if any(isinstance(x, int) and 0 < x < 1_000_000 for x in limits)
+        else 512
+    )
 
 
 def encode_one(tokenizer, text: str, text_pair: str | None = None, model=None) -> dict[str, Tensor]:
@@ -64,8 +67,10 @@ def encode_one(tokenizer, text: str, text_pair: str | None = None, model=None) -
     n = enc["input_ids"].size(1)
     limit = _model_max_tokens(model, tokenizer) if model is not None else getattr(tokenizer, "model_max_length", 512)
     if n > limit:
-        raise ValueError(f"The text is {n} tokens long with [CLS] and [SEP]; the model reads at most {limit}. "
-                         "Shorten it (attention views are most readable under about 40 tokens).")
+        raise ValueError(
+            f"The text is {n} tokens long with [CLS] and [SEP]; the model reads at most {limit}. "
+            "Shorten it (attention views are most readable under about 40 tokens)."
+        )
     return enc
 
 
@@ -87,9 +92,11 @@ def get_attentions(model, tokenizer, text: str, text_pair: str | None = None) ->
     try:
         if before != "eager":
             if not hasattr(model, "set_attn_implementation"):
-                raise RuntimeError(f"The model runs {before!r} attention, which does not return attention weights, and "
-                                   "this transformers version cannot switch it. Reload it with "
-                                   "helpers.load_model(..., attn_implementation='eager').")
+                raise RuntimeError(
+                    f"The model runs {before!r} attention, which does not return attention weights, and "
+                    "this transformers version cannot switch it. Reload it with "
+                    "helpers.load_model(..., attn_implementation='eager')."
+                )
             model.set_attn_implementation("eager")
         out = model(**enc, output_attentions=True)
     finally:
@@ -98,16 +105,26 @@ def get_attentions(model, tokenizer, text: str, text_pair: str | None = None) ->
         model.train(was_training)
     attentions = getattr(out, "attentions", None)
     if not attentions:
-        raise RuntimeError("The model returned no attention weights (an empty tuple). With transformers 5 this means it "
-                           "ran a fused kernel (SDPA or flash attention): load it with "
-                           "helpers.load_model(..., attn_implementation='eager').")
+        raise RuntimeError(
+            "The model returned no attention weights (an empty tuple). With transformers 5 this means it "
+            "ran a fused kernel (SDPA or flash attention): load it with "
+            "helpers.load_model(..., attn_implementation='eager')."
+        )
     weights = torch.stack([a[0] for a in attentions]).float().cpu()  # (layers, heads, n, n)
     tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
     return Attentions(tokens=tokens, weights=weights, input_ids=enc["input_ids"][0].cpu())
 
 
-def plot_attention_heatmap(att: Attentions, layer: int, head: int, *, ax=None, title: str | None = None,
-                           colorbar: bool = True, annotate_tokens: bool = True):
+def plot_attention_heatmap(
+    att: Attentions,
+    layer: int,
+    head: int,
+    *,
+    ax=None,
+    title: str | None = None,
+    colorbar: bool = True,
+    annotate_tokens: bool = True,
+):
     """A static heatmap of one head: rows are the tokens that look (queries), columns the tokens looked at (keys).
 
     Returns the figure. ``layer`` and ``head`` count from 0, as in bertviz.
@@ -137,16 +154,27 @@ def plot_attention_heatmap(att: Attentions, layer: int, head: int, *, ax=None, t
     return fig
 
 
-def plot_attention_grid(att: Attentions, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None,
-                        *, title: str | None = None, cell: float = 1.15):
+def plot_attention_grid(
+    att: Attentions,
+    layers: Sequence[int] | None = None,
+    heads: Sequence[int] | None = None,
+    *,
+    title: str | None = None,
+    cell: float = 1.15,
+):
     """Small heatmaps of many heads at once (rows: layers, columns: heads): the static twin of :func:`model_view`."""
     import matplotlib.pyplot as plt
 
     n_layers, n_heads = att.weights.shape[:2]
     layers = list(range(n_layers)) if layers is None else list(layers)
     heads = list(range(n_heads)) if heads is None else list(heads)
-    fig, axes = plt.subplots(len(layers), len(heads), figsize=(cell * len(heads) + 0.6, cell * len(layers) + 0.8),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(layers),
+        len(heads),
+        figsize=(cell * len(heads) + 0.6, cell * len(layers) + 0.8),
+        squeeze=False,
+        layout="constrained",
+    )
     for r, layer in enumerate(layers):
         for c, head in enumerate(heads):
             ax = axes[r][c]
@@ -174,7 +202,8 @@ def _vendor_source(name: str) -> str:
     if not path.exists():
         raise FileNotFoundError(
             f"{path} is missing: the bertviz views need the vendored JavaScript files in helpers/static/vendor "
-            "(reinstall the helpers package; its package data must include helpers/static).")
+            "(reinstall the helpers package; its package data must include helpers/static)."
+        )
     return path.read_text(encoding="utf-8")
 
 
@@ -193,22 +222,30 @@ def offline_bertviz_html(bertviz_html: str, *, max_height: int | None = None) ->
     body = _CDN_SCRIPT.sub("", bertviz_html)
     body, n_config = _REQUIRE_CONFIG.subn("", body)
     if n_config != 1 or "requirejs(" not in body:
-        raise RuntimeError("bertviz's output is not in the expected form (one require.config call, then requirejs); "
-                           "this helper was written for bertviz 1.4.")
+        raise RuntimeError(
+            "bertviz's output is not in the expected form (one require.config call, then requirejs); "
+            "this helper was written for bertviz 1.4."
+        )
     loader = "\n".join(
         f"if (!V.{name}) {{ (function (module, exports, define) {{\n{_vendor_source(name)}\n"
         f"}}).call(window, M = {{exports: {{}}}}, M.exports, undefined); V.{name} = M.exports; }}"
-        for name in ("d3", "jquery"))
-    shim = ("<script type=\"text/javascript\">\n(function () {\n"
-            "var V = window.__bertbookVendor = window.__bertbookVendor || {}; var M;\n"
-            f"{loader}\n}})();\n</script>\n")
+        for name in ("d3", "jquery")
+    )
+    shim = (
+        '<script type="text/javascript">\n(function () {\n'
+        "var V = window.__bertbookVendor = window.__bertbookVendor || {}; var M;\n"
+        f"{loader}\n}})();\n</script>\n"
+    )
     # bertviz's own script: run it with a local requirejs that resolves 'jquery' and 'd3' to the copies above.
-    body = body.replace('<script type="text/javascript">',
-                        '<script type="text/javascript">\n(function (requirejs, require) {', 1)
+    body = body.replace(
+        '<script type="text/javascript">', '<script type="text/javascript">\n(function (requirejs, require) {', 1
+    )
     closing = body.rfind("</script>")
-    body = (body[:closing] + "\n})(function (deps, callback) { var V = window.__bertbookVendor; "
-            "callback.apply(null, deps.map(function (d) { return V[d]; })); }, {config: function () {}});\n"
-            + body[closing:])
+    body = (
+        body[:closing] + "\n})(function (deps, callback) { var V = window.__bertbookVendor; "
+        "callback.apply(null, deps.map(function (d) { return V[d]; })); }, {config: function () {}});\n"
+        + body[closing:]
+    )
     style = "overflow:auto; max-width:100%;" + (f" max-height:{max_height}px;" if max_height else "")
     out = f'<div class="bertbook-bertviz" style="{style}">\n{shim}{body}\n</div>'
     if "cdnjs" in out or re.search(r"src=[\"']?(https?:)?//", out):
@@ -232,14 +269,22 @@ def _bertviz():
     try:
         import bertviz
     except ImportError:
-        raise ImportError("bertviz is not installed: `pip install bertviz ipywidgets` "
-                          "(or `pip install 'bert-book-helpers[viz]'`).") from None
+        raise ImportError(
+            "bertviz is not installed: `pip install bertviz ipywidgets` (or `pip install 'bert-book-helpers[viz]'`)."
+        ) from None
     return bertviz
 
 
-def head_view(att: Attentions, *, layer: int | None = None, heads: Sequence[int] | None = None,
-              layers: Sequence[int] | None = None, max_tokens: int = 128, budget: int = 40_000,
-              display: bool = True):
+def head_view(
+    att: Attentions,
+    *,
+    layer: int | None = None,
+    heads: Sequence[int] | None = None,
+    layers: Sequence[int] | None = None,
+    max_tokens: int = 128,
+    budget: int = 40_000,
+    display: bool = True,
+):
     """bertviz's head view of :class:`Attentions` (lines from each token to the tokens it attends to), offline.
 
     ``layer`` is the layer shown first; ``heads`` those ticked at first. Inputs longer than ``max_tokens`` are
@@ -247,13 +292,16 @@ def head_view(att: Attentions, *, layer: int | None = None, heads: Sequence[int]
     layers * heads * n^2 stays under ``budget``, and a note says so. Returns the ``IPython.display.HTML`` object
     (displayed too unless ``display=False``).
     """
-    from IPython.display import HTML, display as show
+    from IPython.display import HTML
+    from IPython.display import display as show
 
     bertviz = _bertviz()
     n_layers, n_heads, n, _ = att.weights.shape
     if n > max_tokens:
-        raise ValueError(f"{n} tokens is too long for the head view (limit {max_tokens}); use a shorter text, or "
-                         "plot_attention_heatmap for one head.")
+        raise ValueError(
+            f"{n} tokens is too long for the head view (limit {max_tokens}); use a shorter text, or "
+            "plot_attention_heatmap for one head."
+        )
     auto_layers, auto_heads = _limit_for_length(n, n_layers, n_heads, budget)
     limited = (layers is None and len(auto_layers) < n_layers) or (heads is None and len(auto_heads) < n_heads)
     layers = list(layers) if layers is not None else auto_layers
@@ -265,22 +313,32 @@ def head_view(att: Attentions, *, layer: int | None = None, heads: Sequence[int]
     if limited:
         print(f"Long input ({n} tokens): the head view includes layers {layers} and ticks heads {heads or 'all'}.")
     attention = [att.weights[i][None] for i in range(n_layers)]
-    raw = bertviz.head_view(attention, list(att.tokens), layer=layer, heads=heads, include_layers=layers,
-                            html_action="return")
+    raw = bertviz.head_view(
+        attention, list(att.tokens), layer=layer, heads=heads, include_layers=layers, html_action="return"
+    )
     out = HTML(offline_bertviz_html(raw.data))
     if display:
         show(out)
     return out
 
 
-def model_view(att: Attentions, *, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None,
-               max_tokens: int = 128, budget: int = 60_000, max_height: int | None = 900, display: bool = True):
+def model_view(
+    att: Attentions,
+    *,
+    layers: Sequence[int] | None = None,
+    heads: Sequence[int] | None = None,
+    max_tokens: int = 128,
+    budget: int = 60_000,
+    max_height: int | None = 900,
+    display: bool = True,
+):
     """bertviz's model view (a thumbnail per layer and head), offline, scrolling inside the page's column.
 
     By default every layer and head is included for short inputs; for long ones, fewer (layers * heads * n^2 under
     ``budget``) and a note says which. Returns the ``IPython.display.HTML`` object.
     """
-    from IPython.display import HTML, display as show
+    from IPython.display import HTML
+    from IPython.display import display as show
 
     bertviz = _bertviz()
     n_layers, n_heads, n, _ = att.weights.shape
@@ -293,16 +351,16 @@ def model_view(att: Attentions, *, layers: Sequence[int] | None = None, heads: S
     if limited:
         print(f"Long input ({n} tokens): the model view shows layers {layers} and heads {heads}.")
     attention = [att.weights[i][None] for i in range(n_layers)]
-    raw = bertviz.model_view(attention, list(att.tokens), include_layers=layers, include_heads=heads,
-                             html_action="return")
+    raw = bertviz.model_view(
+        attention, list(att.tokens), include_layers=layers, include_heads=heads, html_action="return"
+    )
     out = HTML(offline_bertviz_html(raw.data, max_height=max_height))
     if display:
         show(out)
     return out
 
 
-def attention_explorer(model, tokenizer, text: str = "The movie was not bad at all.", *, layer: int = 0,
-                       head: int = 0):
+def attention_explorer(model, tokenizer, text: str = "The movie was not bad at all.", *, layer: int = 0, head: int = 0):
     """An ipywidgets explorer: a sentence box and layer / head sliders redrawing :func:`plot_attention_heatmap`.
 
     It needs a live kernel (in a static page the widgets do not respond). Returns the widget box.
@@ -313,8 +371,7 @@ def attention_explorer(model, tokenizer, text: str = "The movie was not bad at a
 
     n_layers = model.config.num_hidden_layers
     n_heads = model.config.num_attention_heads
-    box = widgets.Text(value=text, description="Sentence", continuous_update=False,
-                       layout=widgets.Layout(width="95%"))
+    box = widgets.Text(value=text, description="Sentence", continuous_update=False, layout=widgets.Layout(width="95%"))
     layer_slider = widgets.IntSlider(value=layer, min=0, max=n_layers - 1, description="Layer")
     head_slider = widgets.IntSlider(value=head, min=0, max=n_heads - 1, description="Head")
     out = widgets.Output()

@@ -22,23 +22,58 @@ import numpy as np
 # A small hand-written word list for film reviews: each word maps to words that can replace it without changing
 # the review's polarity. Lower-case; a capitalised word keeps its capital when replaced.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "movie": ("film", "picture"), "film": ("movie", "picture"), "films": ("movies", "pictures"),
-    "movies": ("films", "pictures"), "story": ("plot", "tale"), "plot": ("story", "storyline"),
-    "actors": ("performers", "cast"), "cast": ("actors", "ensemble"), "director": ("filmmaker",),
-    "performance": ("turn", "portrayal"), "performances": ("turns", "portrayals"), "script": ("screenplay",),
-    "characters": ("protagonists", "roles"), "audience": ("viewers",), "viewers": ("audience",),
-    "funny": ("amusing", "comic"), "hilarious": ("very funny", "uproarious"), "boring": ("dull", "tedious"),
-    "dull": ("boring", "tedious"), "tedious": ("boring", "dull"), "great": ("excellent", "terrific"),
-    "excellent": ("great", "superb"), "good": ("fine", "solid"), "bad": ("poor", "weak"), "poor": ("bad", "weak"),
-    "weak": ("poor", "feeble"), "beautiful": ("lovely", "gorgeous"), "interesting": ("intriguing", "engaging"),
-    "smart": ("clever", "intelligent"), "clever": ("smart", "witty"), "stupid": ("dumb", "silly"),
-    "silly": ("stupid", "foolish"), "mess": ("muddle", "shambles"), "enjoyable": ("entertaining", "pleasant"),
-    "entertaining": ("enjoyable", "diverting"), "predictable": ("formulaic", "foreseeable"),
-    "strong": ("powerful", "forceful"), "powerful": ("strong", "potent"), "charming": ("delightful", "winning"),
-    "awful": ("terrible", "dreadful"), "terrible": ("awful", "dreadful"), "worst": ("poorest", "lousiest"),
-    "best": ("finest", "greatest"), "fun": ("enjoyable", "entertaining"), "moving": ("touching", "affecting"),
-    "slow": ("sluggish", "plodding"), "long": ("lengthy", "overlong"), "little": ("small", "slight"),
-    "big": ("large", "huge"), "often": ("frequently",), "very": ("really", "truly"), "really": ("truly", "very"),
+    "movie": ("film", "picture"),
+    "film": ("movie", "picture"),
+    "films": ("movies", "pictures"),
+    "movies": ("films", "pictures"),
+    "story": ("plot", "tale"),
+    "plot": ("story", "storyline"),
+    "actors": ("performers", "cast"),
+    "cast": ("actors", "ensemble"),
+    "director": ("filmmaker",),
+    "performance": ("turn", "portrayal"),
+    "performances": ("turns", "portrayals"),
+    "script": ("screenplay",),
+    "characters": ("protagonists", "roles"),
+    "audience": ("viewers",),
+    "viewers": ("audience",),
+    "funny": ("amusing", "comic"),
+    "hilarious": ("very funny", "uproarious"),
+    "boring": ("dull", "tedious"),
+    "dull": ("boring", "tedious"),
+    "tedious": ("boring", "dull"),
+    "great": ("excellent", "terrific"),
+    "excellent": ("great", "superb"),
+    "good": ("fine", "solid"),
+    "bad": ("poor", "weak"),
+    "poor": ("bad", "weak"),
+    "weak": ("poor", "feeble"),
+    "beautiful": ("lovely", "gorgeous"),
+    "interesting": ("intriguing", "engaging"),
+    "smart": ("clever", "intelligent"),
+    "clever": ("smart", "witty"),
+    "stupid": ("dumb", "silly"),
+    "silly": ("stupid", "foolish"),
+    "mess": ("muddle", "shambles"),
+    "enjoyable": ("entertaining", "pleasant"),
+    "entertaining": ("enjoyable", "diverting"),
+    "predictable": ("formulaic", "foreseeable"),
+    "strong": ("powerful", "forceful"),
+    "powerful": ("strong", "potent"),
+    "charming": ("delightful", "winning"),
+    "awful": ("terrible", "dreadful"),
+    "terrible": ("awful", "dreadful"),
+    "worst": ("poorest", "lousiest"),
+    "best": ("finest", "greatest"),
+    "fun": ("enjoyable", "entertaining"),
+    "moving": ("touching", "affecting"),
+    "slow": ("sluggish", "plodding"),
+    "long": ("lengthy", "overlong"),
+    "little": ("small", "slight"),
+    "big": ("large", "huge"),
+    "often": ("frequently",),
+    "very": ("really", "truly"),
+    "really": ("truly", "very"),
 }
 
 
@@ -85,8 +120,9 @@ def _replacement(word: str, synonyms: dict[str, Sequence[str]], rng: np.random.G
     return word.replace(core, new, 1)
 
 
-def synonym_replace(words: Sequence[str], n: int, rng: np.random.Generator,
-                    synonyms: dict[str, Sequence[str]] | None = None) -> list[str]:
+def synonym_replace(
+    words: Sequence[str], n: int, rng: np.random.Generator, synonyms: dict[str, Sequence[str]] | None = None
+) -> list[str]:
     """Up to ``n`` words that the word list knows replaced by one of their synonyms (punctuation kept)."""
     _check_count(n, "n")
     synonyms = SYNONYMS if synonyms is None else synonyms

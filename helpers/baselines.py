@@ -5,7 +5,8 @@ a fine-tuned model's scores beside theirs. Every baseline is one scikit-learn :c
 of two steps, named by a *kind* ``"<vectorizer>_<classifier>"``:
 
 * vectorizer ``bow``: word and word-pair counts (:class:`~sklearn.feature_extraction.text.CountVectorizer`);
-* vectorizer ``tfidf``: the same n-grams, weighted by TF-IDF (:class:`~sklearn.feature_extraction.text.TfidfVectorizer`);
+* vectorizer ``tfidf``: the same n-grams, weighted by TF-IDF
+  (:class:`~sklearn.feature_extraction.text.TfidfVectorizer`);
 * classifier ``nb``: multinomial Naive Bayes; ``lr``: logistic regression; ``svm``: a linear support vector machine.
 
 ``"majority"`` is the trivial baseline that always answers the most frequent training class. The
@@ -46,11 +47,21 @@ VECTORIZERS = {"bow": "bag of words (counts)", "tfidf": "TF-IDF"}
 CLASSIFIERS = {"nb": "Naive Bayes", "lr": "logistic regression", "svm": "linear SVM"}
 KINDS = ("majority",) + tuple(f"{v}_{c}" for v in VECTORIZERS for c in CLASSIFIERS)
 DEFAULT_KINDS = ("majority", "bow_nb", "tfidf_lr", "tfidf_svm")
-TOKENS = {"words": "words (scikit-learn's default: runs of two or more letters or digits)",
-          "chars": "character n-grams (1 to 3 characters)", "jieba": "jieba words"}
+TOKENS = {
+    "words": "words (scikit-learn's default: runs of two or more letters or digits)",
+    "chars": "character n-grams (1 to 3 characters)",
+    "jieba": "jieba words",
+}
 JIEBA_PIN = "jieba==0.42.1"
-RESULT_COLUMNS = ("model", "n_features", "fit_seconds", "validation_accuracy", "validation_macro_f1",
-                  "test_accuracy", "test_macro_f1")
+RESULT_COLUMNS = (
+    "model",
+    "n_features",
+    "fit_seconds",
+    "validation_accuracy",
+    "validation_macro_f1",
+    "test_accuracy",
+    "test_macro_f1",
+)
 
 
 def describe_kind(kind: str) -> str:
@@ -64,8 +75,10 @@ def describe_kind(kind: str) -> str:
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise ValueError(f"Unknown baseline kind {kind!r}. Use one of: {', '.join(KINDS)} "
-                         "('<vectorizer>_<classifier>' with vectorizer bow or tfidf and classifier nb, lr or svm).")
+        raise ValueError(
+            f"Unknown baseline kind {kind!r}. Use one of: {', '.join(KINDS)} "
+            "('<vectorizer>_<classifier>' with vectorizer bow or tfidf and classifier nb, lr or svm)."
+        )
 
 
 def jieba_words(text: str) -> list[str]:
@@ -85,8 +98,10 @@ def _check_tokens(tokens: str) -> None:
     if tokens not in TOKENS:
         raise ValueError(f"Unknown tokens {tokens!r}. Use one of: {', '.join(TOKENS)} (or 'auto' in fit_baselines).")
     if tokens == "jieba" and importlib.util.find_spec("jieba") is None:
-        raise ValueError(f"tokens='jieba' needs the jieba word segmenter: `pip install {JIEBA_PIN}`. "
-                         "Or use tokens='chars' (character n-grams), which needs nothing else.")
+        raise ValueError(
+            f"tokens='jieba' needs the jieba word segmenter: `pip install {JIEBA_PIN}`. "
+            "Or use tokens='chars' (character n-grams), which needs nothing else."
+        )
 
 
 def _vectorizer(vec_name: str, tokens: str, ngram_range: tuple[int, int] | None, min_df: int):
@@ -108,8 +123,16 @@ def _no_features(texts) -> np.ndarray:
     return np.zeros((len(texts), 1))
 
 
-def make_baseline(kind: str = "tfidf_lr", *, ngram_range: tuple[int, int] | None = None, min_df: int = 2,
-                  C: float | None = None, alpha: float = 1.0, seed: int = 0, tokens: str = "words") -> Pipeline:
+def make_baseline(
+    kind: str = "tfidf_lr",
+    *,
+    ngram_range: tuple[int, int] | None = None,
+    min_df: int = 2,
+    C: float | None = None,
+    alpha: float = 1.0,
+    seed: int = 0,
+    tokens: str = "words",
+) -> Pipeline:
     """An unfitted pipeline ``vectorizer -> classifier`` for ``kind`` (see :data:`KINDS`).
 
     ``tokens`` says what a feature is (:data:`TOKENS`): ``"words"`` (lower-cased words of two or more letters, the
@@ -122,8 +145,12 @@ def make_baseline(kind: str = "tfidf_lr", *, ngram_range: tuple[int, int] | None
     _check_kind(kind)
     _check_tokens(tokens)
     if kind == "majority":
-        return Pipeline([("vectorizer", FunctionTransformer(_no_features)),
-                         ("classifier", DummyClassifier(strategy="most_frequent"))])
+        return Pipeline(
+            [
+                ("vectorizer", FunctionTransformer(_no_features)),
+                ("classifier", DummyClassifier(strategy="most_frequent")),
+            ]
+        )
     vec_name, clf_name = kind.split("_")
     vectorizer = _vectorizer(vec_name, tokens, ngram_range, min_df)
     if clf_name == "nb":
@@ -149,13 +176,23 @@ def evaluate_baseline(pipeline: Pipeline, ds) -> dict[str, float]:
     """Accuracy and macro-F1 (the unweighted mean of the per-class F1 scores) of a fitted pipeline on ``ds``."""
     texts, labels = _texts_and_labels(ds)
     predicted = pipeline.predict(texts)
-    return {"accuracy": float(accuracy_score(labels, predicted)),
-            "macro_f1": float(f1_score(labels, predicted, average="macro", zero_division=0))}
+    return {
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "macro_f1": float(f1_score(labels, predicted, average="macro", zero_division=0)),
+    }
 
 
-def fit_baselines(dsd, kinds: Sequence[str] = DEFAULT_KINDS, *, splits: Iterable[str] = ("validation", "test"),
-                  seed: int = 0, threads: int | None = 1, return_pipelines: bool = False, tokens: str = "auto",
-                  **options):
+def fit_baselines(
+    dsd,
+    kinds: Sequence[str] = DEFAULT_KINDS,
+    *,
+    splits: Iterable[str] = ("validation", "test"),
+    seed: int = 0,
+    threads: int | None = 1,
+    return_pipelines: bool = False,
+    tokens: str = "auto",
+    **options,
+):
     """Fit each kind on ``dsd["train"]`` and score it on ``splits``: one row per kind.
 
     ``dsd`` is a DatasetDict (or any mapping of split name to something with ``text`` and ``label``).
@@ -200,9 +237,11 @@ def fit_baselines(dsd, kinds: Sequence[str] = DEFAULT_KINDS, *, splits: Iterable
             start = time.perf_counter()
             pipeline.named_steps["classifier"].fit(matrix, labels)
             seconds = vec_seconds + time.perf_counter() - start
-        row = {"model": describe_kind(kind),
-               "n_features": 0 if kind == "majority" else len(vectorizer.vocabulary_),
-               "fit_seconds": seconds}
+        row = {
+            "model": describe_kind(kind),
+            "n_features": 0 if kind == "majority" else len(vectorizer.vocabulary_),
+            "fit_seconds": seconds,
+        }
         for split in splits:
             for metric, value in evaluate_baseline(pipeline, dsd[split]).items():
                 row[f"{split}_{metric}"] = value
@@ -251,8 +290,10 @@ def top_features(pipeline: Pipeline, label_names: Sequence[str], k: int = 10) ->
     rows = []
     for c, label in enumerate(label_names):
         order = np.argsort(-weights[c], kind="stable")[:k]
-        rows += [{"label": label, "rank": r + 1, "feature": names[i], "weight": float(weights[c, i])}
-                 for r, i in enumerate(order)]
+        rows += [
+            {"label": label, "rank": r + 1, "feature": names[i], "weight": float(weights[c, i])}
+            for r, i in enumerate(order)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -290,9 +331,15 @@ def misclassified(pipeline: Pipeline, ds, label_names: Sequence[str], n: int = 5
     predicted = np.asarray(pipeline.predict(texts))
     wrong = np.flatnonzero(predicted != labels)
     confidence = scored[score_columns].to_numpy()[wrong, predicted[wrong]]
-    table = pd.DataFrame({"text": [texts[i] for i in wrong], "true": [label_names[labels[i]] for i in wrong],
-                          "predicted": [label_names[predicted[i]] for i in wrong], "confidence": confidence},
-                         index=pd.Index(wrong, name="row"))
+    table = pd.DataFrame(
+        {
+            "text": [texts[i] for i in wrong],
+            "true": [label_names[labels[i]] for i in wrong],
+            "predicted": [label_names[predicted[i]] for i in wrong],
+            "confidence": confidence,
+        },
+        index=pd.Index(wrong, name="row"),
+    )
     return table.sort_values("confidence", ascending=False, kind="stable").head(n)
 
 

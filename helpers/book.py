@@ -88,12 +88,17 @@ class Clock:
 #   of that (16 TFLOP/s), inference about a third (22 TFLOP/s). These are assumptions, not measurements.
 # * Training costs 6 FLOPs per parameter per token (forward + backward), inference 2; the embedding table is
 #   a lookup and is not counted. BERT-base has 85.6M non-embedding parameters.
-# * Every optimiser step also pays a fixed overhead (kernel launches, the optimiser, Python) of about 40 ms,
-#   the figure measured per step for BERT-base on an H100, where short sentences are overhead-bound.
+# * Every optimiser step also pays a fixed overhead (kernel launches, the optimiser, Python) of about 40 ms. That
+#   figure is not from this book's code: it is the eager per-step overhead of BERT-base on one H100 in the
+#   project's reference notes (a probe with bf16 autocast and fused AdamW on a fixed bucket of 24 tokens), where
+#   short sentences are overhead-bound.
 T4_TRAIN_FLOPS = 16e12
 T4_INFER_FLOPS = 22e12
 STEP_OVERHEAD_S = 0.040
-NON_EMBEDDING_PARAMS = {"bert-base-uncased": 85.6e6, "bert-base-chinese": 85.6e6}  # the same encoder; only embeddings differ
+NON_EMBEDDING_PARAMS = {
+    "bert-base-uncased": 85.6e6,
+    "bert-base-chinese": 85.6e6,
+}  # the same encoder; only embeddings differ
 
 
 @dataclass(frozen=True)
@@ -146,11 +151,14 @@ T4_COSTS["01_background"] = ChapterCost(work=(), cpu_minutes=2.0)
 # after bucketing), predictions before and after on 200 test sentences, attention of the fine-tuned copy on the
 # 48 sampled sentences. CPU (where the lesson is): loading bert-base and SST-2, the from-scratch encoder checks,
 # the attention timings up to 2,048 tokens, and the pretrained model's attention on those 48 sentences.
-T4_COSTS["02_attention"] = ChapterCost(work=(
-    Work("fine-tune a copy, 1,000 sentences, 1 epoch", examples=1000, tokens=25, passes=1, batch=16),
-    Work("test predictions before and after", examples=200, tokens=25, passes=2, train=False),
-    Work("attention of the fine-tuned copy", examples=48, tokens=25, train=False),
-), cpu_minutes=2.0)
+T4_COSTS["02_attention"] = ChapterCost(
+    work=(
+        Work("fine-tune a copy, 1,000 sentences, 1 epoch", examples=1000, tokens=25, passes=1, batch=16),
+        Work("test predictions before and after", examples=200, tokens=25, passes=2, train=False),
+        Work("attention of the fine-tuned copy", examples=48, tokens=25, train=False),
+    ),
+    cpu_minutes=2.0,
+)
 
 # Chapter 3 (sizes in its SIZES cell): bert-base-uncased's encoder with new heads. train_pretraining and train_heads
 # run in fp32 (no autocast), counted at 3x the tokens since a T4's fp32 rate is about a third of its fp16 rate.
@@ -160,77 +168,116 @@ T4_COSTS["02_attention"] = ChapterCost(work=(
 # tokens when bucketed, to about 50 in the continued MLM's random batches (which also draw 64-token plot summaries).
 # CPU: tokenising and masking all 67,349 SST-2 training sentences (twice; 23 s measured on the shared 2-core
 # machine with 67,349 ten-word stand-in sentences), loading SST-2 twice and bert-base three times.
-T4_COSTS["03_pretraining"] = ChapterCost(work=(
-    Work("encoder outputs for the new heads: 7,948 training and 1,619 held-out texts", examples=9567, tokens=50,
-         train=False),
-    Work("training the new heads: 1,500 steps on cached vectors (fp32)", examples=1500, tokens=3 * 36, batch=1),
-    Work("continued MLM: 1,000 steps of 16 texts (fp32)", examples=16000, tokens=3 * 50, batch=16),
-    Work("held-out MLM scores after continued MLM", examples=1619, tokens=50, train=False),
-    Work("six fine-tunes: 2 encoders x 3 seeds, 2,000 sentences, 3 epochs", examples=6 * 2000, tokens=25, passes=3,
-         batch=16),
-    Work("their test predictions: 6 x 872 sentences", examples=6 * 872, tokens=25, train=False),
-    Work("tiny BERT pretraining: 5,000 steps of 32 (fp32)", examples=5000 * 32, tokens=3 * 0.04 * 60, batch=32),
-    Work("tiny BERT fine-tunes: 2 x 3 seeds", examples=6 * 2000, tokens=0.04 * 25, passes=3, batch=16),
-), cpu_minutes=2.0)
+T4_COSTS["03_pretraining"] = ChapterCost(
+    work=(
+        Work(
+            "encoder outputs for the new heads: 7,948 training and 1,619 held-out texts",
+            examples=9567,
+            tokens=50,
+            train=False,
+        ),
+        Work("training the new heads: 1,500 steps on cached vectors (fp32)", examples=1500, tokens=3 * 36, batch=1),
+        Work("continued MLM: 1,000 steps of 16 texts (fp32)", examples=16000, tokens=3 * 50, batch=16),
+        Work("held-out MLM scores after continued MLM", examples=1619, tokens=50, train=False),
+        Work(
+            "six fine-tunes: 2 encoders x 3 seeds, 2,000 sentences, 3 epochs",
+            examples=6 * 2000,
+            tokens=25,
+            passes=3,
+            batch=16,
+        ),
+        Work("their test predictions: 6 x 872 sentences", examples=6 * 872, tokens=25, train=False),
+        Work("tiny BERT pretraining: 5,000 steps of 32 (fp32)", examples=5000 * 32, tokens=3 * 0.04 * 60, batch=32),
+        Work("tiny BERT fine-tunes: 2 x 3 seeds", examples=6 * 2000, tokens=0.04 * 25, passes=3, batch=16),
+    ),
+    cpu_minutes=2.0,
+)
 
 
 # Chapter 4 (sizes in its SIZES cell, full profile): three ways on 8,000 SST-2 sentences for 3 epochs at batch 32;
 # the plain loop's random batches pad to about 50 tokens, the Trainer's length groups to about 30, helpers.train's
 # buckets to about 25. CPU: loading bert-base five times, SST-2, the tokenising and padding measurements.
-T4_COSTS["04_fine_tuning"] = ChapterCost(work=(
-    Work("plain loop, random batches", examples=8000, tokens=50, passes=3),
-    Work("Trainer, batches grouped by length", examples=8000, tokens=30, passes=3),
-    Work("helpers.train, length buckets", examples=8000, tokens=25, passes=3),
-    Work("validation after every epoch, three ways", examples=872, tokens=25, passes=9, train=False),
-    Work("test predictions: three ways, saved and reloaded", examples=872, tokens=25, passes=5, train=False),
-    Work("overfitting run, 1,000 sentences", examples=1000, tokens=25, passes=8),
-), cpu_minutes=2.0)
+T4_COSTS["04_fine_tuning"] = ChapterCost(
+    work=(
+        Work("plain loop, random batches", examples=8000, tokens=50, passes=3),
+        Work("Trainer, batches grouped by length", examples=8000, tokens=30, passes=3),
+        Work("helpers.train, length buckets", examples=8000, tokens=25, passes=3),
+        Work("validation after every epoch, three ways", examples=872, tokens=25, passes=9, train=False),
+        Work("test predictions: three ways, saved and reloaded", examples=872, tokens=25, passes=5, train=False),
+        Work("overfitting run, 1,000 sentences", examples=1000, tokens=25, passes=8),
+        Work("schedules: constant, cosine, exponential", examples=8000, tokens=25, passes=9),
+        Work("top two layers fine-tuned (counted as full)", examples=8000, tokens=25, passes=3),
+        Work("frozen encoder: vectors of train and test", examples=8872, tokens=25, passes=1, train=False),
+        Work("validation and test of the four new runs", examples=872, tokens=25, passes=16, train=False),
+        Work("own data: 700 rows of a 1,000-row CSV", examples=700, tokens=25, passes=3),
+    ),
+    cpu_minutes=2.0,
+)
 
 # Chapter 5 (full profile): bert-base on 8,000 SST-2 sentences, 2 epochs, 3 seeds (helpers.train's GPU batch for
 # 8,000 texts is 128); the imbalance arms on 5,000 texts (twice) and 9,000 oversampled ones; AG News topics on 6,000
 # texts of about 50 tokens at batch 16. CPU: TF-IDF baselines (all of SST-2 once), AG News, loading bert-base 7 times.
-T4_COSTS["05_evaluation"] = ChapterCost(work=(
-    Work("sentiment: 3 seeds x 8,000 sentences x 2 epochs", examples=8000, tokens=25, passes=6, batch=128),
-    Work("imbalance: no correction and class weights", examples=5000, tokens=25, passes=4, batch=64),
-    Work("imbalance: random oversampling", examples=9000, tokens=25, passes=2, batch=128),
-    Work("topics: AG News, 6,000 texts x 2 epochs", examples=6000, tokens=50, passes=2, batch=16),
-    Work("predictions: validation and test, every model", examples=872, tokens=25, passes=12, train=False),
-    Work("predictions: AG News test", examples=7600, tokens=50, train=False),
-    Work("cross-validation: 5 folds of 800 sentences and all 1,000, 3 epochs", examples=5000, tokens=25, passes=3,
-         batch=32),
-    Work("cross-validation: predictions on the folds and the test split", examples=1872, tokens=25, train=False),
-), cpu_minutes=2.0)
+T4_COSTS["05_evaluation"] = ChapterCost(
+    work=(
+        Work("sentiment: 3 seeds x 8,000 sentences x 2 epochs", examples=8000, tokens=25, passes=6, batch=128),
+        Work("imbalance: no correction and class weights", examples=5000, tokens=25, passes=4, batch=64),
+        Work("imbalance: random oversampling", examples=9000, tokens=25, passes=2, batch=128),
+        Work("topics: AG News, 6,000 texts x 2 epochs", examples=6000, tokens=50, passes=2, batch=16),
+        Work("predictions: validation and test, every model", examples=872, tokens=25, passes=12, train=False),
+        Work("predictions: AG News test", examples=7600, tokens=50, train=False),
+        Work(
+            "cross-validation: 5 folds of 800 sentences and all 1,000, 3 epochs",
+            examples=5000,
+            tokens=25,
+            passes=3,
+            batch=32,
+        ),
+        Work("cross-validation: predictions on the folds and the test split", examples=1872, tokens=25, train=False),
+    ),
+    cpu_minutes=2.0,
+)
 
 # Chapter 6 (full profile): bert-base, 2,000 SST-2 sentences in batches of 8 (5 learning rates x 2 passes; 3
 # overfitting runs on 500 x 6 epochs; a learning curve of 3 runs with about as many steps as one 2-pass run; 2
 # distilled students x 4 passes, counted as if they had all 12 layers); 800 IMDB reviews at 512 tokens x 2 passes,
 # then 500 test reviews read 4 ways (about 4.5 inputs of 512 each). The BiLSTM (20,000 sentences) is too small to
 # count. CPU: int8 accuracy and latency on CPU copies, TF-IDF up to all of SST-2, IMDB, tokenising SST-2.
-T4_COSTS["06_faq"] = ChapterCost(work=(
-    Work("learning-rate sweep: 5 rates", examples=2000, tokens=25, passes=10, batch=8),
-    Work("overfitting: 3 runs", examples=500, tokens=25, passes=18, batch=8),
-    Work("learning curve: 3 smaller sets", examples=2000, tokens=25, passes=6, batch=8),
-    Work("distillation: 2 students", examples=2000, tokens=25, passes=8, batch=8),
-    Work("long texts: IMDB at 512 tokens", examples=800, tokens=512, passes=2, batch=16),
-    Work("long texts: 4 ways to read the test reviews", examples=500, tokens=512, passes=4.5, train=False),
-    Work("integrated gradients: 3 texts x 64 steps, and the step check", examples=280, tokens=25, batch=16),
-    Work("predictions: validation during training, test, timing", examples=872, tokens=25, passes=40, train=False),
-    Work("overfitting: a run with half the epochs", examples=500, tokens=25, passes=3, batch=8),
-    Work("imbalance: 4 arms and 2 more seeds", examples=1240, tokens=25, passes=12, batch=8),
-    Work("imbalance and pruning: predictions", examples=1000, tokens=25, passes=12, train=False),
-    Work("LoRA: one run", examples=2000, tokens=25, passes=2, batch=8),
-), cpu_minutes=4.0)
+T4_COSTS["06_faq"] = ChapterCost(
+    work=(
+        Work("learning-rate sweep: 5 rates", examples=2000, tokens=25, passes=10, batch=8),
+        Work("overfitting: 3 runs", examples=500, tokens=25, passes=18, batch=8),
+        Work("learning curve: 3 smaller sets", examples=2000, tokens=25, passes=6, batch=8),
+        Work("distillation: 2 students", examples=2000, tokens=25, passes=8, batch=8),
+        Work("long texts: IMDB at 512 tokens", examples=800, tokens=512, passes=2, batch=16),
+        Work("long texts: 4 ways to read the test reviews", examples=500, tokens=512, passes=4.5, train=False),
+        Work("integrated gradients: 3 texts x 64 steps, and the step check", examples=280, tokens=25, batch=16),
+        Work("predictions: validation during training, test, timing", examples=872, tokens=25, passes=40, train=False),
+        Work("overfitting: a run with half the epochs", examples=500, tokens=25, passes=3, batch=8),
+        Work("imbalance: 4 arms and 2 more seeds", examples=1240, tokens=25, passes=12, batch=8),
+        Work("imbalance and pruning: predictions", examples=1000, tokens=25, passes=12, train=False),
+        Work("LoRA: one run", examples=2000, tokens=25, passes=2, batch=8),
+    ),
+    cpu_minutes=4.0,
+)
 
 # Chapter 7 (full profile): bert-base-chinese on 6,000 ChnSentiCorp reviews, 2 epochs, 3 seeds, max_length 256 (about
 # 150 tokens after bucketing); bert-base-uncased once on the same data (one token per character too). CPU: baselines
 # incl. jieba on 6,000 reviews, loading ChnSentiCorp and 4 models.
-T4_COSTS["07_chinese"] = ChapterCost(work=(
-    Work("bert-base-chinese: 3 seeds x 6,000 reviews x 2 epochs", examples=6000, tokens=150, passes=6,
-         model="bert-base-chinese"),
-    Work("bert-base-uncased on the same reviews", examples=6000, tokens=150, passes=2),
-    Work("validation after every epoch, 4 runs", examples=1200, tokens=150, passes=8, train=False),
-    Work("test predictions, 4 runs", examples=1200, tokens=150, passes=4, train=False),
-), cpu_minutes=3.0)
+T4_COSTS["07_chinese"] = ChapterCost(
+    work=(
+        Work(
+            "bert-base-chinese: 3 seeds x 6,000 reviews x 2 epochs",
+            examples=6000,
+            tokens=150,
+            passes=6,
+            model="bert-base-chinese",
+        ),
+        Work("bert-base-uncased on the same reviews", examples=6000, tokens=150, passes=2),
+        Work("validation after every epoch, 4 runs", examples=1200, tokens=150, passes=8, train=False),
+        Work("test predictions, 4 runs", examples=1200, tokens=150, passes=4, train=False),
+    ),
+    cpu_minutes=3.0,
+)
 
 # Appendix (distributed): no GPU work. Two CPU runs of the profile's model on 128 SST-2 sentences, 1 epoch:
 # 2 torchrun processes and 1 in-notebook process (bert-base on a Colab CPU; estimated, not measured).
@@ -240,9 +287,11 @@ T4_COSTS["appendix_distributed"] = ChapterCost(work=(), cpu_minutes=3.0)
 def t4_estimate(chapter: str) -> str:
     """The line a chapter's first cells print: its estimated time on a free Colab T4, labelled as an estimate."""
     cost = T4_COSTS[chapter]
-    return (f"estimated on a free Colab T4 (full profile): about {cost.minutes:.0f} min "
-            f"({cost.gpu_minutes:.1f} min of GPU work at an assumed {T4_TRAIN_FLOPS / 1e12:.0f} TFLOP/s, "
-            f"{cost.cpu_minutes:.1f} min on the CPU); an estimate, not a measurement")
+    return (
+        f"estimated on a free Colab T4 (full profile): about {cost.minutes:.0f} min "
+        f"({cost.gpu_minutes:.1f} min of GPU work at an assumed {T4_TRAIN_FLOPS / 1e12:.0f} TFLOP/s, "
+        f"{cost.cpu_minutes:.1f} min on the CPU); an estimate, not a measurement"
+    )
 
 
 def t4_table() -> str:

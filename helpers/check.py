@@ -23,9 +23,28 @@ from helpers.exercises.ch5 import class_scores_by_hand, ece_function
 from helpers.exercises.ch6 import distillation_loss_function, head_tail_function
 from helpers.exercises.ch7 import NGRAM_CASES, char_ngrams_function, unk_share_by_hand
 
-__all__ = ["EXERCISES", "exercise", "register", "idf_by_hand", "macro_f1_by_hand", "mark_negation_function",
-           "attention_function", "encoder_parameter_count", "previous_token_scores",
-           "masking_function", "pretraining_losses_by_hand", "pair_encoding_function",
-           "pair_masks_function", "learning_rate_function", "class_scores_by_hand", "ece_function",
-           "head_tail_function", "distillation_loss_function", "unk_share_by_hand", "char_ngrams_function",
-           "NEGATION_CASES", "NSP_CHECK_PAIRS", "NGRAM_CASES"]
+__all__ = [
+    "EXERCISES",
+    "exercise",
+    "register",
+    "idf_by_hand",
+    "macro_f1_by_hand",
+    "mark_negation_function",
+    "attention_function",
+    "encoder_parameter_count",
+    "previous_token_scores",
+    "masking_function",
+    "pretraining_losses_by_hand",
+    "pair_encoding_function",
+    "pair_masks_function",
+    "learning_rate_function",
+    "class_scores_by_hand",
+    "ece_function",
+    "head_tail_function",
+    "distillation_loss_function",
+    "unk_share_by_hand",
+    "char_ngrams_function",
+    "NEGATION_CASES",
+    "NSP_CHECK_PAIRS",
+    "NGRAM_CASES",
+]

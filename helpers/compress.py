@@ -33,8 +33,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .evaluate import attention_mask, encode_texts, logits_on_device, model_device, predict_logits, training_device
-from .training import (Encoded, LengthBucketSampler, LoopRecorder, LoopState, LossLog, Progress, TrainResult,
-                       evaluate_encoded, make_optimizer, make_scheduler)
+from .training import (
+    Encoded,
+    LengthBucketSampler,
+    LoopRecorder,
+    LoopState,
+    LossLog,
+    Progress,
+    TrainResult,
+    evaluate_encoded,
+    make_optimizer,
+    make_scheduler,
+)
 
 
 def cpu_copy(model: nn.Module) -> nn.Module:
@@ -95,8 +105,16 @@ def measure_latency(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) ->
     return Latency(median=statistics.median(runs), best=min(runs), runs=runs)
 
 
-def cpu_latency(model: nn.Module, tokenizer, texts: list[str], *, max_length: int = 128, batch_size: int = 1,
-                repeats: int = 5, warmup: int = 1) -> Latency:
+def cpu_latency(
+    model: nn.Module,
+    tokenizer,
+    texts: list[str],
+    *,
+    max_length: int = 128,
+    batch_size: int = 1,
+    repeats: int = 5,
+    warmup: int = 1,
+) -> Latency:
     """Seconds to classify ``texts`` on the CPU in batches of ``batch_size`` (one call = all texts).
 
     Always the CPU, on purpose: this is the latency of a CPU deployment. A model on another device is timed
@@ -121,8 +139,9 @@ def truncate_layers(model: nn.Module, k: int) -> nn.Module:
     base = getattr(student, student.base_model_prefix, student) if hasattr(student, "base_model_prefix") else student
     encoder = getattr(base, "encoder", None)
     if encoder is None or not hasattr(encoder, "layer"):
-        raise TypeError(f"{type(model).__name__} has no encoder.layer list: truncate_layers is written for BERT-style "
-                        "models.")
+        raise TypeError(
+            f"{type(model).__name__} has no encoder.layer list: truncate_layers is written for BERT-style models."
+        )
     n = len(encoder.layer)
     if not 1 <= k <= n:
         raise ValueError(f"k must be between 1 and the model's {n} layers, got {k}.")
@@ -131,16 +150,24 @@ def truncate_layers(model: nn.Module, k: int) -> nn.Module:
     return student
 
 
-def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor | None = None,
-                      *, temperature: float = 2.0, alpha: float = 0.5) -> torch.Tensor:
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    *,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+) -> torch.Tensor:
     """``alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * CE(student, labels)``, mean over the batch.
 
     ``p^T = softmax(logits / T)``. The ``T^2`` keeps the soft term's gradients on the scale of the hard term's
     (Hinton et al. 2015). ``alpha=1`` is pure distillation (no labels needed).
     """
     if student_logits.shape != teacher_logits.shape:
-        raise ValueError(f"student and teacher logits differ in shape: {tuple(student_logits.shape)} vs "
-                         f"{tuple(teacher_logits.shape)}.")
+        raise ValueError(
+            f"student and teacher logits differ in shape: {tuple(student_logits.shape)} vs "
+            f"{tuple(teacher_logits.shape)}."
+        )
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}.")
     if not 0 <= alpha <= 1:
@@ -148,18 +175,41 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     if alpha < 1 and labels is None:
         raise ValueError("labels are needed unless alpha=1 (pure distillation).")
     t = temperature
-    soft = F.kl_div(F.log_softmax(student_logits / t, dim=-1), F.log_softmax(teacher_logits / t, dim=-1),
-                    reduction="batchmean", log_target=True) * t * t
+    soft = (
+        F.kl_div(
+            F.log_softmax(student_logits / t, dim=-1),
+            F.log_softmax(teacher_logits / t, dim=-1),
+            reduction="batchmean",
+            log_target=True,
+        )
+        * t
+        * t
+    )
     if alpha == 1:
         return soft
     return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
 
 
-def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list[str], train_labels: list[int], *,
-            eval_texts: list[str] | None = None, eval_labels: list[int] | None = None, epochs: int = 2,
-            batch_size: int = 32, lr: float = 1e-4, max_length: int = 128, temperature: float = 2.0,
-            alpha: float = 0.5, seed: int = 0, progress: bool = True, log_every: int = 20,
-            device: str | torch.device | None = None) -> TrainResult:
+def distill(
+    student: nn.Module,
+    teacher: nn.Module,
+    tokenizer,
+    train_texts: list[str],
+    train_labels: list[int],
+    *,
+    eval_texts: list[str] | None = None,
+    eval_labels: list[int] | None = None,
+    epochs: int = 2,
+    batch_size: int = 32,
+    lr: float = 1e-4,
+    max_length: int = 128,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+    seed: int = 0,
+    progress: bool = True,
+    log_every: int = 20,
+    device: str | torch.device | None = None,
+) -> TrainResult:
     """Train ``student`` to match ``teacher``'s logits (computed once, before training) and the labels.
 
     A short loop of its own, built from :func:`helpers.train`'s parts: its optimiser and schedule
@@ -171,8 +221,9 @@ def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list
     is moved there in place, the teacher is run there once in inference mode and then put back where it was.
     """
     if len(train_texts) != len(train_labels) or not train_texts:
-        raise ValueError(f"Need as many labels as texts, and at least one: {len(train_texts)} texts, "
-                         f"{len(train_labels)} labels.")
+        raise ValueError(
+            f"Need as many labels as texts, and at least one: {len(train_texts)} texts, {len(train_labels)} labels."
+        )
     started = time.perf_counter()
     device = training_device(device)
     teacher_home = model_device(teacher)
@@ -190,15 +241,33 @@ def distill(student: nn.Module, teacher: nn.Module, tokenizer, train_texts: list
             raise ValueError("eval_texts need as many eval_labels, one per text.")
         eval_ids, eval_lengths = encode_texts(tokenizer, eval_texts, max_length)
         held_out = Encoded(eval_ids, eval_lengths, torch.tensor([int(y) for y in eval_labels]))
-    config = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": 0.01, "warmup_ratio": 0.1,
-              "schedule": "linear", "max_length": max_length, "temperature": temperature, "alpha": alpha, "seed": seed,
-              "device": str(device)}
+    config = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weight_decay": 0.01,
+        "warmup_ratio": 0.1,
+        "schedule": "linear",
+        "max_length": max_length,
+        "temperature": temperature,
+        "alpha": alpha,
+        "seed": seed,
+        "device": str(device),
+    }
     loop = _distill_loop(student, data, teacher_logits, held_out, config, progress, log_every, device)
     return LoopRecorder.result(student, loop, config, started)
 
 
-def _distill_loop(student: nn.Module, data: Encoded, teacher_logits: torch.Tensor, held_out: Encoded | None,
-                  config: dict, progress: bool, log_every: int, device: torch.device) -> LoopState:
+def _distill_loop(
+    student: nn.Module,
+    data: Encoded,
+    teacher_logits: torch.Tensor,
+    held_out: Encoded | None,
+    config: dict,
+    progress: bool,
+    log_every: int,
+    device: torch.device,
+) -> LoopState:
     """The body of :func:`distill`: the student's epochs in batches of similar length; one history row per epoch."""
     host_lengths = data.lengths.numpy()  # the batches' widths are read on the host: no device synchronisation
     data = data.to(device)
@@ -207,8 +276,12 @@ def _distill_loop(student: nn.Module, data: Encoded, teacher_logits: torch.Tenso
     sampler = LengthBucketSampler(host_lengths, config["batch_size"], seed=seed)
     optimizer = make_optimizer(student, config["lr"], config["weight_decay"], device)
     scheduler = make_scheduler(optimizer, epochs * len(sampler), config["warmup_ratio"], config["schedule"])
-    loop, log, rows, bar = LoopState(grad_accum=1), LossLog(log_every), LoopRecorder(device), \
-        Progress(progress, "accuracy")
+    loop, log, rows, bar = (
+        LoopState(grad_accum=1),
+        LossLog(log_every),
+        LoopRecorder(device),
+        Progress(progress, "accuracy"),
+    )
     try:
         while loop.epoch < epochs:
             student.train()
@@ -218,10 +291,17 @@ def _distill_loop(student: nn.Module, data: Encoded, teacher_logits: torch.Tenso
                 rows_dev, lens = torch.from_numpy(batch).to(device), host_lengths[batch]
                 width = int(lens.max())
                 step_lr = scheduler.get_last_lr()[0]
-                out = student(input_ids=data.input_ids[rows_dev, :width],
-                              attention_mask=attention_mask(data.lengths[rows_dev], width))
-                loss = distillation_loss(out.logits, teacher_logits[rows_dev], data.labels[rows_dev],
-                                         temperature=config["temperature"], alpha=config["alpha"])
+                out = student(
+                    input_ids=data.input_ids[rows_dev, :width],
+                    attention_mask=attention_mask(data.lengths[rows_dev], width),
+                )
+                loss = distillation_loss(
+                    out.logits,
+                    teacher_logits[rows_dev],
+                    data.labels[rows_dev],
+                    temperature=config["temperature"],
+                    alpha=config["alpha"],
+                )
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
                 optimizer.step()
@@ -233,8 +313,11 @@ def _distill_loop(student: nn.Module, data: Encoded, teacher_logits: torch.Tenso
                     log.flush(loop)
                     bar.show_loss(loop.steps[-1]["loss"], rows.rate(loop))
             log.flush(loop)
-            evaluate = (partial(evaluate_encoded, student, held_out, batch_size=64, precision="fp32")
-                        if held_out is not None else None)
+            evaluate = (
+                partial(evaluate_encoded, student, held_out, batch_size=64, precision="fp32")
+                if held_out is not None
+                else None
+            )
             row = rows.record(loop, epoch + 1, scheduler.get_last_lr()[0], evaluate)
             rows.keep_if_best(loop, row, "eval_accuracy")
             bar.show_row(row)

@@ -32,8 +32,10 @@ def stratified_folds(labels: Sequence[int], k: int = 5, *, seed: int = 0) -> lis
     classes, counts = np.unique(labels, return_counts=True)
     if counts.min() < k:
         rare = classes[counts.argmin()].item()
-        raise ValueError(f"class {rare!r} has only {counts.min()} examples, fewer than the k = {k} folds: every "
-                         f"fold must hold at least one of each class. Use k <= {counts.min()} or more data.")
+        raise ValueError(
+            f"class {rare!r} has only {counts.min()} examples, fewer than the k = {k} folds: every "
+            f"fold must hold at least one of each class. Use k <= {counts.min()} or more data."
+        )
     splitter = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
     return [(train, held) for train, held in splitter.split(np.zeros(len(labels)), labels)]
 
@@ -70,15 +72,28 @@ class CrossValidation:
 
     def table(self) -> pd.DataFrame:
         """One row per fold (score, held-out size, seconds), then the mean and the sd."""
-        rows = pd.DataFrame({"held-out score": self.scores, "held-out texts": self.fold_sizes or [np.nan] * self.k,
-                             "seconds": self.seconds}, index=pd.Index(range(1, self.k + 1), name="fold"))
-        summary = pd.DataFrame({"held-out score": [self.mean, self.sd], "held-out texts": [np.nan, np.nan],
-                                "seconds": [self.total_seconds, np.nan]}, index=["mean (seconds: total)", "sd"])
+        rows = pd.DataFrame(
+            {
+                "held-out score": self.scores,
+                "held-out texts": self.fold_sizes or [np.nan] * self.k,
+                "seconds": self.seconds,
+            },
+            index=pd.Index(range(1, self.k + 1), name="fold"),
+        )
+        summary = pd.DataFrame(
+            {
+                "held-out score": [self.mean, self.sd],
+                "held-out texts": [np.nan, np.nan],
+                "seconds": [self.total_seconds, np.nan],
+            },
+            index=["mean (seconds: total)", "sd"],
+        )
         return pd.concat([rows.astype({"held-out texts": float}), summary])
 
 
-def cross_validate(data, fit_and_score: Callable[[Any, Any, int], float], k: int = 5, *, seed: int = 0,
-                   progress: bool = True) -> CrossValidation:
+def cross_validate(
+    data, fit_and_score: Callable[[Any, Any, int], float], k: int = 5, *, seed: int = 0, progress: bool = True
+) -> CrossValidation:
     """Stratified k-fold cross-validation of ``fit_and_score`` on ``data``.
 
     ``data`` is a dataset with a ``label`` column and a ``select(indices)`` method (a ``datasets.Dataset``).
@@ -101,8 +116,9 @@ def cross_validate(data, fit_and_score: Callable[[Any, Any, int], float], k: int
         try:
             score = float(score)
         except (TypeError, ValueError):
-            raise TypeError(f"fit_and_score must return one number (the held-out score), got "
-                            f"{type(score).__name__} on fold {fold}.") from None
+            raise TypeError(
+                f"fit_and_score must return one number (the held-out score), got {type(score).__name__} on fold {fold}."
+            ) from None
         scores.append(score)
         sizes.append(len(held))
     return CrossValidation(scores=scores, seconds=seconds, fold_sizes=sizes)

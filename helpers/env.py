@@ -28,8 +28,8 @@ import random
 import socket
 import sys
 import warnings
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from .i18n import set_language
@@ -78,8 +78,12 @@ class Environment:
 
 
 _DEFAULTS = {
-    "offline": {"model": "all-MiniLM-L6-v2", "sentiment": "rotten_tomatoes", "topics": "bbc_news",
-                "long_texts": "bbc_news"},
+    "offline": {
+        "model": "all-MiniLM-L6-v2",
+        "sentiment": "rotten_tomatoes",
+        "topics": "bbc_news",
+        "long_texts": "bbc_news",
+    },
     "full": {"model": "bert-base-uncased", "sentiment": "sst2", "topics": "ag_news", "long_texts": "imdb"},
 }
 ROLES = ("sentiment", "topics", "long_texts")  # the data set roles a chapter loads by, e.g. load_dataset("topics")
@@ -129,8 +133,10 @@ def requested_profile(profile: str | None = None) -> str:
     """The profile the reader asked for (argument, then ``BOOK_PROFILE``, then ``offline``), validated."""
     name = (profile or os.environ.get("BOOK_PROFILE") or "offline").strip().lower()
     if name not in PROFILES:
-        raise ProfileError(f"Unknown profile {name!r}. Use one of {', '.join(PROFILES)} "
-                           "(helpers.setup(profile=...) or the BOOK_PROFILE environment variable).")
+        raise ProfileError(
+            f"Unknown profile {name!r}. Use one of {', '.join(PROFILES)} "
+            "(helpers.setup(profile=...) or the BOOK_PROFILE environment variable)."
+        )
     return name
 
 
@@ -249,17 +255,24 @@ def full_profile_problem() -> str:
     if hub_offline():
         if model_in_cache(model):
             return ""
-        return (f"HF_HUB_OFFLINE=1 is set and the local Hugging Face cache has no {model} "
-                "(`import helpers` sets HF_HUB_OFFLINE=1 itself unless BOOK_PROFILE=full is set before the "
-                "import, as the Colab install cell does; else download the model once with the network on, "
-                "or unset HF_HUB_OFFLINE)")
+        return (
+            f"HF_HUB_OFFLINE=1 is set and the local Hugging Face cache has no {model} "
+            "(`import helpers` sets HF_HUB_OFFLINE=1 itself unless BOOK_PROFILE=full is set before the "
+            "import, as the Colab install cell does; else download the model once with the network on, "
+            "or unset HF_HUB_OFFLINE)"
+        )
     if not hub_reachable():
         return "the Hugging Face hub is out of reach"
     return ""
 
 
-def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, verbose: bool = True,
-          language: str | None = None) -> Environment:
+def setup(
+    seed: int = 0,
+    profile: str | None = None,
+    quick: bool | None = None,
+    verbose: bool = True,
+    language: str | None = None,
+) -> Environment:
     """Prepare a chapter: choose the profile, find the device and precision, seed everything, quiet the logs.
 
     ``language="zh"`` makes the quizzes and the exercise checkers speak Simplified Chinese (``"en"``: English;
@@ -279,11 +292,15 @@ def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, 
         problem = full_profile_problem()
         if problem:
             if strict_from_env():
-                raise ProfileError(f"The full profile was asked for, but {problem}. BOOK_PROFILE_STRICT=1 forbids "
-                                   "falling back to the offline profile: give the hub (or a filled cache with "
-                                   "HF_HUB_OFFLINE=1), or unset BOOK_PROFILE_STRICT.")
-            note = (f"The full profile was asked for, but {problem}: "
-                    "using the offline profile (the shipped model and data) instead.")
+                raise ProfileError(
+                    f"The full profile was asked for, but {problem}. BOOK_PROFILE_STRICT=1 forbids "
+                    "falling back to the offline profile: give the hub (or a filled cache with "
+                    "HF_HUB_OFFLINE=1), or unset BOOK_PROFILE_STRICT."
+                )
+            note = (
+                f"The full profile was asked for, but {problem}: "
+                "using the offline profile (the shipped model and data) instead."
+            )
             wanted = "offline"
     if wanted == "offline":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -294,11 +311,19 @@ def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, 
     device = detect_device()
     colab = in_colab()
     if device == "cpu" and colab:
-        note = (note + " " if note else "") + ("No GPU: in Colab choose Runtime > Change runtime type > "
-                                               "T4 GPU, then Runtime > Run all.")
-    env = Environment(profile=_current, device=device, precision=best_precision(device), seed=seed,
-                      colab=colab, versions=library_versions(), note=note,
-                      executed=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+        note = (note + " " if note else "") + (
+            "No GPU: in Colab choose Runtime > Change runtime type > T4 GPU, then Runtime > Run all."
+        )
+    env = Environment(
+        profile=_current,
+        device=device,
+        precision=best_precision(device),
+        seed=seed,
+        colab=colab,
+        versions=library_versions(),
+        note=note,
+        executed=datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    )
     if verbose:
         print(describe(env))
     return env
@@ -307,8 +332,10 @@ def setup(seed: int = 0, profile: str | None = None, quick: bool | None = None, 
 def executed_line(env: Environment) -> str:
     """The line every chapter shows under its title: what ran it, when, and on which profile."""
     p, v = env.profile, env.versions
-    return (f"last executed with torch {v.get('torch', '?')} / transformers {v.get('transformers', '?')} "
-            f"on {env.executed or '?'}, profile {p.name}{' (quick slices)' if p.quick else ''}, {env.device}")
+    return (
+        f"last executed with torch {v.get('torch', '?')} / transformers {v.get('transformers', '?')} "
+        f"on {env.executed or '?'}, profile {p.name}{' (quick slices)' if p.quick else ''}, {env.device}"
+    )
 
 
 def describe(env: Environment) -> str:

@@ -87,20 +87,33 @@ def attention_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
     return (torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]).long()
 
 
-def predict_logits(model, input_ids: torch.Tensor, lengths: torch.Tensor, *, batch_size: int = 64,
-                   precision: str = "fp32", device: str | torch.device | None = None) -> torch.Tensor:
+def predict_logits(
+    model,
+    input_ids: torch.Tensor,
+    lengths: torch.Tensor,
+    *,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
     """Logits (float32, on the CPU, in input order) for pre-tokenised inputs, batched by length.
 
     ``input_ids`` is right-padded and ``lengths`` gives each row's real length (see :func:`encode_texts`).
     On a CUDA out-of-memory error the batch size is halved and the pass restarts. ``device``: see the
     module's device rule (``None``: where the model is).
     """
-    return logits_on_device(model, input_ids, lengths, batch_size=batch_size, precision=precision,
-                            device=device).cpu()
+    return logits_on_device(model, input_ids, lengths, batch_size=batch_size, precision=precision, device=device).cpu()
 
 
-def logits_on_device(model, input_ids: torch.Tensor, lengths: torch.Tensor, *, batch_size: int = 64,
-                     precision: str = "fp32", device: str | torch.device | None = None) -> torch.Tensor:
+def logits_on_device(
+    model,
+    input_ids: torch.Tensor,
+    lengths: torch.Tensor,
+    *,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
     """:func:`predict_logits` without the final copy to the CPU: the logits stay on the model's device
     (for a caller that keeps working there, such as distillation's teacher logits)."""
     device = prediction_device(model, device)
@@ -121,10 +134,11 @@ def logits_on_device(model, input_ids: torch.Tensor, lengths: torch.Tensor, *, b
                 chunks = []
                 with torch.inference_mode(), autocast_for(device, precision):
                     for start in range(0, n, batch_size):
-                        rows = order_dev[start:start + batch_size]
+                        rows = order_dev[start : start + batch_size]
                         width = widths[start]  # the longest in this batch, known on the host
-                        out = model(input_ids=ids_dev[rows, :width],
-                                    attention_mask=attention_mask(len_dev[rows], width))
+                        out = model(
+                            input_ids=ids_dev[rows, :width], attention_mask=attention_mask(len_dev[rows], width)
+                        )
                         chunks.append(out.logits.float())
                 break
             except torch.OutOfMemoryError:
@@ -146,9 +160,16 @@ def default_batch_size(device: torch.device | str) -> int:
     return 256 if torch.device(device).type == "cuda" else 64
 
 
-def predict(model, tokenizer, texts: Sequence[str] | str, *, batch_size: int | None = None,
-            max_length: int | None = None, precision: str = "auto",
-            device: str | torch.device | None = None) -> Predictions:
+def predict(
+    model,
+    tokenizer,
+    texts: Sequence[str] | str,
+    *,
+    batch_size: int | None = None,
+    max_length: int | None = None,
+    precision: str = "auto",
+    device: str | torch.device | None = None,
+) -> Predictions:
     """Classify texts: the predicted class ids and the probabilities of every class, in the input order.
 
     ``max_length`` defaults to the model's limit (512 for BERT), so nothing is cut that need not be;
@@ -160,8 +181,17 @@ def predict(model, tokenizer, texts: Sequence[str] | str, *, batch_size: int | N
     return Predictions(labels=probs.argmax(dim=-1).numpy(), probs=probs.numpy())
 
 
-def _text_logits(model, tokenizer, texts: Sequence[str] | str, batch_size: int | None, max_length: int | None,
-                 precision: str, device: str | torch.device | None = None, *, caller: str) -> torch.Tensor:
+def _text_logits(
+    model,
+    tokenizer,
+    texts: Sequence[str] | str,
+    batch_size: int | None,
+    max_length: int | None,
+    precision: str,
+    device: str | torch.device | None = None,
+    *,
+    caller: str,
+) -> torch.Tensor:
     """Tokenise ``texts`` once and run :func:`predict_logits` on them (the shared core of predict and
     logits_for_texts); ``caller`` names the public function in the error for a text that is not a string."""
     if isinstance(texts, str):
@@ -174,8 +204,9 @@ def _text_logits(model, tokenizer, texts: Sequence[str] | str, batch_size: int |
     if precision == "auto":
         precision = best_precision(device.type)
     ids, lengths = encode_texts(tokenizer, texts, max_length or model_max_length(model, tokenizer))
-    return predict_logits(model, ids, lengths, batch_size=batch_size or default_batch_size(device),
-                          precision=precision, device=device)
+    return predict_logits(
+        model, ids, lengths, batch_size=batch_size or default_batch_size(device), precision=precision, device=device
+    )
 
 
 def model_max_length(model, tokenizer=None) -> int:
@@ -196,32 +227,42 @@ def accuracy_and_f1(labels, preds) -> dict[str, float]:
         raise ValueError(f"{len(labels)} labels but {len(preds)} predictions.")
     if len(labels) == 0:
         return {"accuracy": math.nan, "f1": math.nan}
-    return {"accuracy": float(accuracy_score(labels, preds)),
-            "f1": float(f1_score(labels, preds, average="macro", zero_division=0))}
+    return {
+        "accuracy": float(accuracy_score(labels, preds)),
+        "f1": float(f1_score(labels, preds, average="macro", zero_division=0)),
+    }
 
 
 # ----------------------------------------------------------------------------------------------------
 # Chapter 5: logits, the confusion matrix by hand, reports, calibration, error analysis
 # ----------------------------------------------------------------------------------------------------
 
-def logits_for_texts(model, tokenizer, texts: Sequence[str] | str, *, batch_size: int | None = None,
-                     max_length: int | None = None, precision: str = "auto",
-                     device: str | torch.device | None = None) -> np.ndarray:
+
+def logits_for_texts(
+    model,
+    tokenizer,
+    texts: Sequence[str] | str,
+    *,
+    batch_size: int | None = None,
+    max_length: int | None = None,
+    precision: str = "auto",
+    device: str | torch.device | None = None,
+) -> np.ndarray:
     """The raw logits for texts (a float32 array ``(n, num_labels)``, in the input order).
 
     The same batching as :func:`predict`, which returns ``softmax`` of these. Calibration needs the logits
     themselves: temperature scaling divides them by a number before the softmax. ``device``: as :func:`predict`.
     """
-    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, device,
-                          caller="logits_for_texts")
+    logits = _text_logits(model, tokenizer, texts, batch_size, max_length, precision, device, caller="logits_for_texts")
     return logits.numpy().astype(np.float32)
 
 
 def _labels_and_preds(labels, preds) -> tuple[np.ndarray, np.ndarray]:
     labels, preds = np.asarray(labels), np.asarray(preds)
     if labels.ndim != 1 or preds.ndim != 1:
-        raise ValueError(f"labels and predictions must be 1-d arrays of class ids; got shapes {labels.shape} "
-                         f"and {preds.shape}.")
+        raise ValueError(
+            f"labels and predictions must be 1-d arrays of class ids; got shapes {labels.shape} and {preds.shape}."
+        )
     if len(labels) != len(preds):
         raise ValueError(f"{len(labels)} labels but {len(preds)} predictions.")
     if len(labels) == 0:
@@ -246,8 +287,9 @@ def confusion_counts(labels, preds, label_names: Sequence[str]) -> pd.DataFrame:
     fp = cm.sum(axis=0) - tp
     fn = cm.sum(axis=1) - tp
     tn = cm.sum() - tp - fp - fn
-    return pd.DataFrame({"TP": tp, "FP": fp, "FN": fn, "TN": tn, "support": tp + fn},
-                        index=pd.Index(list(label_names), name="class"))
+    return pd.DataFrame(
+        {"TP": tp, "FP": fp, "FN": fn, "TN": tn, "support": tp + fn}, index=pd.Index(list(label_names), name="class")
+    )
 
 
 def scores_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
@@ -266,8 +308,15 @@ def scores_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
     def ratio(num, den):
         return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
-    table = pd.DataFrame({"precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn),
-                          "f1": ratio(2 * tp, 2 * tp + fp + fn), "support": support}, index=counts.index)
+    table = pd.DataFrame(
+        {
+            "precision": ratio(tp, tp + fp),
+            "recall": ratio(tp, tp + fn),
+            "f1": ratio(2 * tp, 2 * tp + fp + fn),
+            "support": support,
+        },
+        index=counts.index,
+    )
     per_class = table[["precision", "recall", "f1"]]
     table.loc["macro avg"] = [*per_class.mean().to_numpy(), support.sum()]
     weights = support / support.sum() if support.sum() > 0 else np.zeros_like(support)
@@ -282,23 +331,35 @@ def classification_table(labels, preds, label_names: Sequence[str]) -> pd.DataFr
     from sklearn.metrics import classification_report
 
     labels, preds = _labels_and_preds(labels, preds)
-    report = classification_report(labels, preds, labels=list(range(len(label_names))),
-                                   target_names=list(label_names), output_dict=True, zero_division=0)
+    report = classification_report(
+        labels,
+        preds,
+        labels=list(range(len(label_names))),
+        target_names=list(label_names),
+        output_dict=True,
+        zero_division=0,
+    )
     rows = {}
     for key, value in report.items():
         if key == "accuracy":
             rows[key] = {"precision": math.nan, "recall": math.nan, "f1": value, "support": float(len(labels))}
         else:
-            rows[key] = {"precision": value["precision"], "recall": value["recall"], "f1": value["f1-score"],
-                         "support": float(value["support"])}
+            rows[key] = {
+                "precision": value["precision"],
+                "recall": value["recall"],
+                "f1": value["f1-score"],
+                "support": float(value["support"]),
+            }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _check_probs(probs, labels) -> tuple[np.ndarray, np.ndarray]:
     probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
     if probs.ndim != 2:
-        raise ValueError(f"probs must be a 2-d array (one row of class probabilities per example); got shape "
-                         f"{probs.shape}. For a binary positive-class probability p use np.column_stack([1 - p, p]).")
+        raise ValueError(
+            f"probs must be a 2-d array (one row of class probabilities per example); got shape "
+            f"{probs.shape}. For a binary positive-class probability p use np.column_stack([1 - p, p])."
+        )
     if len(probs) != len(labels):
         raise ValueError(f"{len(probs)} rows of probabilities but {len(labels)} labels.")
     if len(probs) == 0:
@@ -306,8 +367,9 @@ def _check_probs(probs, labels) -> tuple[np.ndarray, np.ndarray]:
     if labels.ndim != 1 or labels.min() < 0 or labels.max() >= probs.shape[1]:
         raise ValueError(f"labels must be class ids 0..{probs.shape[1] - 1}.")
     if probs.min() < 0 or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError("Each row of probs must be non-negative and sum to 1 (did you pass logits? "
-                         "Apply a softmax first).")
+        raise ValueError(
+            "Each row of probs must be non-negative and sum to 1 (did you pass logits? Apply a softmax first)."
+        )
     return probs, labels.astype(int)
 
 
@@ -329,8 +391,16 @@ def reliability_bins(probs, labels, n_bins: int = 10) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.bincount(ids, weights=confidence, minlength=n_bins) / count
         accuracy = np.bincount(ids, weights=correct, minlength=n_bins) / count
-    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "count": count, "confidence": mean_conf,
-                         "accuracy": accuracy, "gap": accuracy - mean_conf})
+    return pd.DataFrame(
+        {
+            "lower": edges[:-1],
+            "upper": edges[1:],
+            "count": count,
+            "confidence": mean_conf,
+            "accuracy": accuracy,
+            "gap": accuracy - mean_conf,
+        }
+    )
 
 
 def expected_calibration_error(probs, labels, n_bins: int = 10) -> float:
@@ -400,8 +470,9 @@ def temperature_scale(logits, temperature: float) -> np.ndarray:
     return torch.softmax(logits / temperature, dim=-1).numpy()
 
 
-def most_confident_mistakes(texts: Sequence[str], labels, probs, label_names: Sequence[str],
-                            n: int = 10) -> pd.DataFrame:
+def most_confident_mistakes(
+    texts: Sequence[str], labels, probs, label_names: Sequence[str], n: int = 10
+) -> pd.DataFrame:
     """The ``n`` wrong predictions with the highest probability for the wrong class: text, true, predicted, confidence.
 
     The index is each text's row number in ``texts``; the table is sorted from the surest mistake down.
@@ -414,9 +485,15 @@ def most_confident_mistakes(texts: Sequence[str], labels, probs, label_names: Se
         raise ValueError(f"probs has {probs.shape[1]} columns but {len(label_names)} label names were given.")
     preds = probs.argmax(axis=1)
     wrong = np.flatnonzero(preds != labels)
-    table = pd.DataFrame({"text": [texts[i] for i in wrong], "true": [label_names[labels[i]] for i in wrong],
-                          "predicted": [label_names[preds[i]] for i in wrong],
-                          "confidence": probs[wrong, preds[wrong]]}, index=pd.Index(wrong, name="row"))
+    table = pd.DataFrame(
+        {
+            "text": [texts[i] for i in wrong],
+            "true": [label_names[labels[i]] for i in wrong],
+            "predicted": [label_names[preds[i]] for i in wrong],
+            "confidence": probs[wrong, preds[wrong]],
+        },
+        index=pd.Index(wrong, name="row"),
+    )
     return table.sort_values("confidence", ascending=False, kind="stable").head(n)
 
 
@@ -431,14 +508,17 @@ def contains_any(texts: Sequence[str], words: Sequence[str]) -> np.ndarray:
     words = [w for w in words if w and w != "-"]
     if not words:
         raise ValueError("Give at least one word to look for.")
-    parts = [re.escape(w[1:].lower()) + r"(?!\w)" if w.startswith("-") else
-             r"(?<!\w)" + re.escape(w.lower()) + r"(?!\w)" for w in words]
+    parts = [
+        re.escape(w[1:].lower()) + r"(?!\w)" if w.startswith("-") else r"(?<!\w)" + re.escape(w.lower()) + r"(?!\w)"
+        for w in words
+    ]
     pattern = re.compile("|".join(parts))
     return np.array([bool(pattern.search(t.lower().replace("\u2019", "'"))) for t in texts], dtype=bool)
 
 
-def bootstrap_difference(labels, preds_a, preds_b, metric=None, *, n_boot: int = 1000, seed: int = 0,
-                         level: float = 0.95) -> dict[str, float]:
+def bootstrap_difference(
+    labels, preds_a, preds_b, metric=None, *, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, float]:
     """Paired bootstrap of ``metric(a) - metric(b)`` on the same test texts: the difference and an interval.
 
     Each round redraws the test texts with replacement and scores both models on the same draw, so what
@@ -452,8 +532,10 @@ def bootstrap_difference(labels, preds_a, preds_b, metric=None, *, n_boot: int =
     if n_boot < 1 or not 0 < level < 1:
         raise ValueError(f"n_boot must be at least 1 and level between 0 and 1; got {n_boot} and {level}.")
     if metric is None:
+
         def metric(y, p):
             return f1_score(y, p, average="macro", zero_division=0)
+
     rng = np.random.default_rng(seed)
     diffs = np.empty(n_boot)
     for b in range(n_boot):
@@ -461,5 +543,8 @@ def bootstrap_difference(labels, preds_a, preds_b, metric=None, *, n_boot: int =
         diffs[b] = metric(labels[idx], preds_a[idx]) - metric(labels[idx], preds_b[idx])
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(diffs, [tail, 100 - tail])
-    return {"difference": float(metric(labels, preds_a) - metric(labels, preds_b)), "low": float(low),
-            "high": float(high)}
+    return {
+        "difference": float(metric(labels, preds_a) - metric(labels, preds_b)),
+        "low": float(low),
+        "high": float(high),
+    }

@@ -61,9 +61,18 @@ def baseline_ids(tokenizer, input_ids: torch.Tensor) -> torch.Tensor:
     return torch.where(keep, input_ids, torch.full_like(input_ids, tokenizer.pad_token_id))
 
 
-def integrated_gradients(model, tokenizer, text: str, *, target: int | None = None, steps: int = 32,
-                         output: str = "prob", batch_size: int = 16, max_length: int = 512,
-                         device: str | torch.device | None = None) -> Attribution:
+def integrated_gradients(
+    model,
+    tokenizer,
+    text: str,
+    *,
+    target: int | None = None,
+    steps: int = 32,
+    output: str = "prob",
+    batch_size: int = 16,
+    max_length: int = 512,
+    device: str | torch.device | None = None,
+) -> Attribution:
     """Integrated gradients of ``model``'s ``output`` for class ``target`` (default: the predicted class)
     with respect to the word-piece embeddings of ``text``; see the module text for the definition.
 
@@ -93,7 +102,7 @@ def integrated_gradients(model, tokenizer, text: str, *, target: int | None = No
         alphas = (torch.arange(steps, device=device, dtype=x.dtype) + 0.5) / steps  # midpoints of [0, 1]
         grad_sum = torch.zeros_like(x)
         for start in range(0, steps, batch_size):
-            a = alphas[start:start + batch_size, None, None]
+            a = alphas[start : start + batch_size, None, None]
             path = (x0 + a * (x - x0)).detach().requires_grad_(True)
             f = _output(model(inputs_embeds=path).logits, target, output)
             (grad,) = torch.autograd.grad(f.sum(), path)
@@ -101,12 +110,20 @@ def integrated_gradients(model, tokenizer, text: str, *, target: int | None = No
         scores = ((x - x0) * grad_sum / steps).sum(dim=-1)
     finally:
         model.train(was_training)
-    return Attribution(tokens=tokenizer.convert_ids_to_tokens(ids[0].tolist()), scores=scores.detach().cpu().numpy(),
-                       target=target, output=output, f_input=float(_output(logits_x, target, output)),
-                       f_baseline=float(_output(logits_0, target, output)), steps=steps)
+    return Attribution(
+        tokens=tokenizer.convert_ids_to_tokens(ids[0].tolist()),
+        scores=scores.detach().cpu().numpy(),
+        target=target,
+        output=output,
+        f_input=float(_output(logits_x, target, output)),
+        f_baseline=float(_output(logits_0, target, output)),
+        steps=steps,
+    )
 
 
-def word_scores(tokens: Sequence[str], scores: Sequence[float], *, skip_special: bool = True) -> list[tuple[str, float]]:
+def word_scores(
+    tokens: Sequence[str], scores: Sequence[float], *, skip_special: bool = True
+) -> list[tuple[str, float]]:
     """Merge WordPiece pieces (``##...``) into words, summing their scores; drop [CLS]/[SEP]/[PAD] by default."""
     if len(tokens) != len(scores):
         raise ValueError(f"{len(tokens)} tokens but {len(scores)} scores.")
@@ -133,8 +150,9 @@ def cls_attention(model, tokenizer, text: str, layer: int = -1) -> tuple[list[st
     return att.tokens, att.weights[layer, :, 0, :].mean(dim=0).numpy()
 
 
-def plot_token_scores(rows: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, title: str, width: int = 100,
-                      ax=None):
+def plot_token_scores(
+    rows: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, title: str, width: int = 100, ax=None
+):
     """Words coloured by score, one block of lines per row: ``rows = [(row label, [(word, score), ...]), ...]``.
 
     Each row is scaled by its own largest absolute score; red is positive (for the explained class), blue
@@ -162,8 +180,16 @@ def plot_token_scores(rows: Sequence[tuple[str, Sequence[tuple[str, float]]]], *
     else:
         fig = ax.figure
     for ln, col, word, s in layout:
-        ax.text(col, ln, word, family="monospace", fontsize=9, va="center", ha="left",
-                bbox=dict(boxstyle="square,pad=0.1", fc=cmap(0.5 + 0.5 * s), ec="none"))
+        ax.text(
+            col,
+            ln,
+            word,
+            family="monospace",
+            fontsize=9,
+            va="center",
+            ha="left",
+            bbox=dict(boxstyle="square,pad=0.1", fc=cmap(0.5 + 0.5 * s), ec="none"),
+        )
     ax.set_xlim(-1, width + 1)
     ax.set_ylim(n_lines - 0.5, -0.7)
     ax.set_yticks(starts, [label for label, _ in rows], fontsize=9)

@@ -34,9 +34,16 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
 
-def encode_features(model, tokenizer, texts: Sequence[str], pooling: str | Sequence[str] = "cls", *,
-                    batch_size: int = 64, max_length: int | None = None,
-                    device: str | torch.device | None = None) -> np.ndarray | dict[str, np.ndarray]:
+def encode_features(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    pooling: str | Sequence[str] = "cls",
+    *,
+    batch_size: int = 64,
+    max_length: int | None = None,
+    device: str | torch.device | None = None,
+) -> np.ndarray | dict[str, np.ndarray]:
     """Vectors of ``texts`` from the frozen encoder of ``model``, in the input order (chapter 4's feature extraction).
 
     ``pooling="cls"``: the final hidden vector of ``[CLS]`` (before the pooler); ``"mean"``: the mean over real
@@ -64,9 +71,10 @@ def encode_features(model, tokenizer, texts: Sequence[str], pooling: str | Seque
     encoder.eval()
     with torch.no_grad():
         for start in range(0, len(texts), batch_size):
-            rows = order[start:start + batch_size]
-            batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=limit,
-                              return_tensors="pt").to(where)
+            rows = order[start : start + batch_size]
+            batch = tokenizer(
+                [texts[i] for i in rows], padding=True, truncation=True, max_length=limit, return_tensors="pt"
+            ).to(where)
             hidden = encoder(**batch).last_hidden_state.float()
             for p in names:
                 vectors = hidden[:, 0] if p == "cls" else mean_pool(hidden, batch["attention_mask"])
@@ -87,7 +95,7 @@ def freeze_all_but_top(model, k: int):
         raise ValueError(f"k must be a whole number of layers from 0 to {len(layers)}, got {k!r}.")
     for p in model.parameters():
         p.requires_grad = False
-    top = list(layers)[len(layers) - k:] if k else []
+    top = list(layers)[len(layers) - k :] if k else []
     unfrozen = top + [m for m in (getattr(encoder, "pooler", None),) if m is not None]
     unfrozen += [m for name, m in model.named_children() if m is not encoder and name != "dropout"]
     for module in unfrozen:

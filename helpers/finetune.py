@@ -36,8 +36,9 @@ def cross_entropy_by_hand(logits, labels) -> torch.Tensor:
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, classes), got {tuple(logits.shape)}.")
     if labels.ndim != 1 or len(labels) != len(logits):
-        raise ValueError(f"labels must hold one class id per row of logits ({len(logits)}), got shape "
-                         f"{tuple(labels.shape)}.")
+        raise ValueError(
+            f"labels must hold one class id per row of logits ({len(logits)}), got shape {tuple(labels.shape)}."
+        )
     if len(labels) == 0:
         raise ValueError("There are no examples: the mean loss of zero examples is undefined.")
     if labels.dtype.is_floating_point or labels.min() < 0 or labels.max() >= logits.shape[1]:
@@ -71,7 +72,7 @@ def random_batches(n: int, batch_size: int, seed: int = 0) -> list[np.ndarray]:
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     order = np.random.default_rng(seed).permutation(n)
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
 def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]], width: int | None = None) -> float:
@@ -94,8 +95,16 @@ def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]], w
     return 1.0 - real / padded
 
 
-def adamw_step_seconds(model, *, fused: bool, steps: int = 3, lr: float = 1e-4, seed: int = 0,
-                       return_model: bool = False, device: str | torch.device | None = None):
+def adamw_step_seconds(
+    model,
+    *,
+    fused: bool,
+    steps: int = 3,
+    lr: float = 1e-4,
+    seed: int = 0,
+    return_model: bool = False,
+    device: str | torch.device | None = None,
+):
     """Seconds per ``AdamW.step()`` on a copy of ``model`` (random gradients), with or without the fused kernel.
 
     The first step (which allocates the optimiser's state) is not timed. With ``return_model=True`` the
@@ -111,8 +120,9 @@ def adamw_step_seconds(model, *, fused: bool, steps: int = 3, lr: float = 1e-4, 
     gen = torch.Generator().manual_seed(seed)
     for p in params:
         p.grad = (torch.randn(p.shape, generator=gen, dtype=p.dtype) * 1e-3).to(p.device)
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, fused=fused or None,
-                                  foreach=None if fused else True)
+    optimizer = torch.optim.AdamW(
+        params, lr=lr, weight_decay=0.01, fused=fused or None, foreach=None if fused else True
+    )
     cuda = any(p.is_cuda for p in params)
     optimizer.step()  # allocates exp_avg / exp_avg_sq: a one-off cost
     if cuda:

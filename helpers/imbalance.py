@@ -38,13 +38,16 @@ def make_imbalanced(ds, minority: int, ratio: float = 1 / 9, *, n_majority: int 
     minority_rows = np.flatnonzero(labels == minority)
     if n_majority is not None:
         if not 0 < n_majority <= len(others):
-            raise ValueError(f"n_majority must be between 1 and {len(others)} (the rows of the other classes), "
-                             f"got {n_majority}.")
+            raise ValueError(
+                f"n_majority must be between 1 and {len(others)} (the rows of the other classes), got {n_majority}."
+            )
         others = _stratified_choice(others, labels[others], n_majority, rng)
     n_minority = max(1, int(round(ratio * len(others))))
     if n_minority > len(minority_rows):
-        raise ValueError(f"A ratio of {ratio:.3g} needs {n_minority} rows of class {minority}, but the data has only "
-                         f"{len(minority_rows)}. Lower the ratio or pass a smaller n_majority.")
+        raise ValueError(
+            f"A ratio of {ratio:.3g} needs {n_minority} rows of class {minority}, but the data has only "
+            f"{len(minority_rows)}. Lower the ratio or pass a smaller n_majority."
+        )
     chosen = rng.choice(minority_rows, size=n_minority, replace=False)
     return ds.select(sorted(np.concatenate([others, chosen]).tolist()))
 
@@ -54,7 +57,7 @@ def _stratified_choice(rows: np.ndarray, labels: np.ndarray, n: int, rng) -> np.
     classes, counts = np.unique(labels, return_counts=True)
     exact = counts / counts.sum() * n
     take = np.floor(exact).astype(int)
-    take[np.argsort(-(exact - take), kind="stable")[:n - take.sum()]] += 1
+    take[np.argsort(-(exact - take), kind="stable")[: n - take.sum()]] += 1
     return np.concatenate([rng.choice(rows[labels == c], size=k, replace=False) for c, k in zip(classes, take)])
 
 
@@ -94,7 +97,7 @@ def random_undersample(ds, seed: int = 0):
 
 
 def class_weights(labels: Sequence[int], num_classes: int | None = None) -> np.ndarray:
-    """"Balanced" class weights ``n / (k * n_c)``: a class with half the average size gets weight 2.
+    """ "Balanced" class weights ``n / (k * n_c)``: a class with half the average size gets weight 2.
 
     The same numbers as ``sklearn.utils.class_weight.compute_class_weight("balanced", ...)``. With these
     weights in the loss every class contributes the same total weight to the loss, whatever its size. A
@@ -110,8 +113,10 @@ def class_weights(labels: Sequence[int], num_classes: int | None = None) -> np.n
         raise ValueError(f"Class id {labels.max()} does not fit num_classes={k}.")
     counts = np.bincount(labels, minlength=k)
     if (counts == 0).any():
-        raise ValueError(f"Class(es) {np.flatnonzero(counts == 0).tolist()} have no examples: a weight for them "
-                         "would be infinite. Check the data or num_classes.")
+        raise ValueError(
+            f"Class(es) {np.flatnonzero(counts == 0).tolist()} have no examples: a weight for them "
+            "would be infinite. Check the data or num_classes."
+        )
     return len(labels) / (k * counts.astype(float))
 
 
@@ -120,6 +125,7 @@ def _binary_f1s(labels: np.ndarray, preds: np.ndarray) -> tuple[float, float]:
         tp = np.sum((preds == c) & (labels == c))
         den = 2 * tp + np.sum((preds == c) & (labels != c)) + np.sum((preds != c) & (labels == c))
         return 2 * tp / den if den else 0.0
+
     return f1(0), f1(1)
 
 
@@ -134,8 +140,9 @@ def best_threshold(labels: Sequence[int], positive_probs: Sequence[float]) -> tu
     labels = np.asarray(labels, dtype=int)
     p = np.asarray(positive_probs, dtype=float)
     if labels.ndim != 1 or p.ndim != 1 or len(labels) != len(p):
-        raise ValueError(f"labels and positive_probs must be 1-d and of equal length; got {labels.shape} and "
-                         f"{p.shape}.")
+        raise ValueError(
+            f"labels and positive_probs must be 1-d and of equal length; got {labels.shape} and {p.shape}."
+        )
     if len(labels) == 0:
         raise ValueError("There are no examples to choose a threshold on.")
     if not set(np.unique(labels).tolist()) <= {0, 1}:

@@ -66,8 +66,9 @@ class LongTextPredictions:
 def content_budget(max_length: int) -> int:
     """How many text tokens fit in one input of ``max_length`` positions once [CLS] and [SEP] are added."""
     if max_length <= SPECIAL_TOKENS:
-        raise ValueError(f"max_length must be more than {SPECIAL_TOKENS} ([CLS] and [SEP] take two positions), "
-                         f"got {max_length}.")
+        raise ValueError(
+            f"max_length must be more than {SPECIAL_TOKENS} ([CLS] and [SEP] take two positions), got {max_length}."
+        )
     return max_length - SPECIAL_TOKENS
 
 
@@ -98,11 +99,11 @@ def truncate_ids(ids: Sequence[int], budget: int, strategy: str = "head", head_t
     if strategy == "head":
         return ids[:budget]
     if strategy == "tail":
-        return ids[len(ids) - budget:]
+        return ids[len(ids) - budget :]
     head = budget // 4 if head_tokens is None else head_tokens
     if not 0 <= head <= budget:
         raise ValueError(f"head_tokens must be between 0 and the budget ({budget}), got {head}.")
-    return ids[:head] + ids[len(ids) - (budget - head):]
+    return ids[:head] + ids[len(ids) - (budget - head) :]
 
 
 def window_starts(n_tokens: int, window: int, stride: int) -> list[int]:
@@ -111,8 +112,10 @@ def window_starts(n_tokens: int, window: int, stride: int) -> list[int]:
     if window < 1:
         raise ValueError(f"window must be at least 1 token, got {window}.")
     if not 1 <= stride <= window:
-        raise ValueError(f"stride must be between 1 and the window ({window}); got {stride}. A stride larger than "
-                         "the window would skip tokens.")
+        raise ValueError(
+            f"stride must be between 1 and the window ({window}); got {stride}. A stride larger than "
+            "the window would skip tokens."
+        )
     starts = [0]
     while starts[-1] + window < n_tokens:
         starts.append(starts[-1] + stride)
@@ -123,13 +126,15 @@ def chunk_ids(ids: Sequence[int], window: int, stride: int) -> list[list[int]]:
     """``ids`` cut into windows of at most ``window`` tokens, starting every ``stride`` tokens (see
     :func:`window_starts`); the last window may be shorter."""
     ids = list(ids)
-    return [ids[s:s + window] for s in window_starts(len(ids), window, stride)]
+    return [ids[s : s + window] for s in window_starts(len(ids), window, stride)]
 
 
 def with_special_tokens(tokenizer, ids: Sequence[int]) -> list[int]:
     """``[CLS] ids [SEP]``, with the tokenizer's own ids for the two special tokens."""
     if tokenizer.cls_token_id is None or tokenizer.sep_token_id is None:
-        raise ValueError("This tokenizer has no [CLS]/[SEP] tokens; helpers.long_text is written for BERT-style models.")
+        raise ValueError(
+            "This tokenizer has no [CLS]/[SEP] tokens; helpers.long_text is written for BERT-style models."
+        )
     return [tokenizer.cls_token_id, *ids, tokenizer.sep_token_id]
 
 
@@ -137,7 +142,7 @@ def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     for i, r in enumerate(rows):
-        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
     return ids, torch.tensor([len(r) for r in rows], dtype=torch.long)
 
 
@@ -149,12 +154,15 @@ def _logits(model, tokenizer, rows: list[list[int]], batch_size: int, device=Non
     return predict_logits(model, ids, lengths, batch_size=batch_size, precision=precision, device=device)
 
 
-def truncated_inputs(tokenizer, texts: Sequence[str], max_length: int, strategy: str = "head",
-                     head_tokens: int | None = None) -> list[list[int]]:
+def truncated_inputs(
+    tokenizer, texts: Sequence[str], max_length: int, strategy: str = "head", head_tokens: int | None = None
+) -> list[list[int]]:
     """One model input per text (with [CLS] and [SEP]), cut to ``max_length`` by ``strategy``."""
     budget = content_budget(max_length)
-    return [with_special_tokens(tokenizer, truncate_ids(ids, budget, strategy, head_tokens))
-            for ids in tokenize_full(tokenizer, texts)]
+    return [
+        with_special_tokens(tokenizer, truncate_ids(ids, budget, strategy, head_tokens))
+        for ids in tokenize_full(tokenizer, texts)
+    ]
 
 
 def window_inputs(tokenizer, text: str, max_length: int, stride: int) -> list[list[int]]:
@@ -164,17 +172,29 @@ def window_inputs(tokenizer, text: str, max_length: int, stride: int) -> list[li
     return [with_special_tokens(tokenizer, c) for c in chunk_ids(ids, window, stride)]
 
 
-def predict_truncated(model, tokenizer, texts: Sequence[str], *, max_length: int = 512, strategy: str = "head",
-                      head_tokens: int | None = None, batch_size: int = 32,
-                      device: str | torch.device | None = None) -> LongTextPredictions:
+def predict_truncated(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    *,
+    max_length: int = 512,
+    strategy: str = "head",
+    head_tokens: int | None = None,
+    batch_size: int = 32,
+    device: str | torch.device | None = None,
+) -> LongTextPredictions:
     """Classify each text from one truncated input (see :func:`truncate_ids`). ``device``: where to run the
     model (it is moved there); ``None`` runs it where it is."""
     rows = truncated_inputs(tokenizer, texts, max_length, strategy, head_tokens)
     if not rows:
         raise ValueError("No texts to classify.")
     probs = torch.softmax(_logits(model, tokenizer, rows, batch_size, device), dim=-1).numpy()
-    return LongTextPredictions(labels=probs.argmax(axis=1), probs=probs,
-                               tokens=np.array([len(r) for r in rows]), chunks=np.ones(len(rows), dtype=int))
+    return LongTextPredictions(
+        labels=probs.argmax(axis=1),
+        probs=probs,
+        tokens=np.array([len(r) for r in rows]),
+        chunks=np.ones(len(rows), dtype=int),
+    )
 
 
 def aggregate_windows(logits: torch.Tensor, aggregate: str = "mean_probs") -> torch.Tensor:
@@ -192,9 +212,17 @@ def aggregate_windows(logits: torch.Tensor, aggregate: str = "mean_probs") -> to
     return top / top.sum()
 
 
-def predict_windows(model, tokenizer, texts: Sequence[str], *, max_length: int = 512, stride: int | None = None,
-                    aggregate: str = "mean_probs", batch_size: int = 32,
-                    device: str | torch.device | None = None) -> LongTextPredictions:
+def predict_windows(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    *,
+    max_length: int = 512,
+    stride: int | None = None,
+    aggregate: str = "mean_probs",
+    batch_size: int = 32,
+    device: str | torch.device | None = None,
+) -> LongTextPredictions:
     """Classify each text from all its windows (``max_length`` positions each, starts ``stride`` tokens apart;
     default: half a window, so windows overlap by half) and aggregate the windows' predictions. ``device``:
     where to run the model (it is moved there); ``None`` runs it where it is."""
@@ -214,10 +242,20 @@ def predict_windows(model, tokenizer, texts: Sequence[str], *, max_length: int =
     n = owner_arr.max() + 1
     probs = _aggregate_all(logits, owner_arr, aggregate)
     tokens = np.bincount(owner_arr, weights=[len(r) for r in rows], minlength=n).astype(int)
-    return LongTextPredictions(labels=probs.argmax(axis=1), probs=probs, tokens=tokens,
-                               chunks=np.bincount(owner_arr, minlength=n), chunk_logits=logits, owner=owner_arr)
+    return LongTextPredictions(
+        labels=probs.argmax(axis=1),
+        probs=probs,
+        tokens=tokens,
+        chunks=np.bincount(owner_arr, minlength=n),
+        chunk_logits=logits,
+        owner=owner_arr,
+    )
 
 
 def _aggregate_all(logits: torch.Tensor, owner: np.ndarray, aggregate: str) -> np.ndarray:
-    return np.stack([aggregate_windows(logits[torch.from_numpy(owner == i)], aggregate).numpy()
-                     for i in range(int(owner.max()) + 1)])
+    return np.stack(
+        [
+            aggregate_windows(logits[torch.from_numpy(owner == i)], aggregate).numpy()
+            for i in range(int(owner.max()) + 1)
+        ]
+    )

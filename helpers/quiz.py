@@ -49,8 +49,20 @@ from typing import Any
 
 from .i18n import language, normalise
 
-__all__ = ["FIELDS", "QUIZZES", "QuizWidget", "grade", "live_kernel", "load_quizzes", "parse_quiz", "questions",
-           "show", "static_html", "static_html_bilingual", "widget"]
+__all__ = [
+    "FIELDS",
+    "QUIZZES",
+    "QuizWidget",
+    "grade",
+    "live_kernel",
+    "load_quizzes",
+    "parse_quiz",
+    "questions",
+    "show",
+    "static_html",
+    "static_html_bilingual",
+    "widget",
+]
 
 FIELDS = ("id", "question", "options", "answer", "explanation")
 """The fields of a question, all required, no others."""
@@ -69,8 +81,7 @@ def parse_quiz(text: str, name: str) -> tuple[str, list[dict[str, Any]]]:
         raise ValueError(f'{name} must hold one object with the keys "chapter" and "questions".')
     chapter, qs = data["chapter"], data["questions"]
     if chapter != name.split(".")[0]:
-        raise ValueError(f'{name} says "chapter": {chapter!r}; a file holds the quiz of the chapter it is named '
-                         "after.")
+        raise ValueError(f'{name} says "chapter": {chapter!r}; a file holds the quiz of the chapter it is named after.')
     if not isinstance(qs, list) or not qs:
         raise ValueError(f'{name}: "questions" must be a non-empty list.')
     for i, q in enumerate(qs):
@@ -88,20 +99,27 @@ def _check_question(q: Any, where: str, chapter: str) -> None:
         got = sorted(q) if isinstance(q, dict) else type(q).__name__
         raise ValueError(f"{where}: a question has exactly the fields {', '.join(FIELDS)}; this one has {got}.")
     if not re.fullmatch(rf"{chapter}-[a-z0-9]+(-[a-z0-9]+)*", str(q["id"])):
-        raise ValueError(f'{where}: the id {q["id"]!r} should be the chapter and a few lower-case words joined by '
-                         f'hyphens, like "{chapter}-why-macro-f1".')
+        raise ValueError(
+            f"{where}: the id {q['id']!r} should be the chapter and a few lower-case words joined by "
+            f'hyphens, like "{chapter}-why-macro-f1".'
+        )
     where = f"{where} ({q['id']})"
     for field in ("question", "explanation"):
         if not isinstance(q[field], str) or not q[field].strip():
             raise ValueError(f'{where}: "{field}" must be a non-empty string.')
     options = q["options"]
-    if (not isinstance(options, list) or len(options) < 2
-            or not all(isinstance(o, str) and o.strip() for o in options) or len(set(options)) != len(options)):
+    if (
+        not isinstance(options, list)
+        or len(options) < 2
+        or not all(isinstance(o, str) and o.strip() for o in options)
+        or len(set(options)) != len(options)
+    ):
         raise ValueError(f'{where}: "options" must be a list of at least two distinct, non-empty strings.')
     answer = q["answer"]
     if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(options):
-        raise ValueError(f'{where}: "answer" must be the index (0 to {len(options) - 1}) of the one correct option, '
-                         f"not {answer!r}.")
+        raise ValueError(
+            f'{where}: "answer" must be the index (0 to {len(options) - 1}) of the one correct option, not {answer!r}.'
+        )
 
 
 def load_quizzes(folder: Any = None) -> dict[str, list[dict[str, Any]]]:
@@ -133,19 +151,38 @@ QUIZZES_ZH: dict[str, list[dict[str, Any]]] = _load_translations()
 """The Chinese quizzes (``helpers/quizzes/zh/NN.json``), chapter -> questions, as :data:`QUIZZES`."""
 
 _TEXT = {
-    "en": {"title": "Quiz: chapter {n}", "sep": ". ", "static": "Answer each question in your head, then open <em>Show the "
-           "answer</em>.", "show": "Show the answer", "answer": "Answer", "live": "Pick an answer and press "
-           "<i>Check</i>.", "check": "Check", "score": "Score: {right} of {total} answered correctly.",
-           "pick": "Pick an option first.", "correct": "Correct. {why}",
-           "wrong": "Not quite. Think again and try another option."},
-    "zh": {"title": "测验：第 {n} 章", "sep": "。", "static": "先在心里回答每个问题，再展开<em>查看答案</em>。", "show": "查看答案",
-           "answer": "答案", "live": "选择一个答案，然后点击<i>检查</i>。", "check": "检查",
-           "score": "得分：{total} 题中答对 {right} 题。", "pick": "请先选择一个选项。", "correct": "正确。{why}",
-           "wrong": "还不对。再想一想，换一个选项试试。"},
+    "en": {
+        "title": "Quiz: chapter {n}",
+        "sep": ". ",
+        "static": "Answer each question in your head, then open <em>Show the answer</em>.",
+        "show": "Show the answer",
+        "answer": "Answer",
+        "live": "Pick an answer and press <i>Check</i>.",
+        "check": "Check",
+        "score": "Score: {right} of {total} answered correctly.",
+        "pick": "Pick an option first.",
+        "correct": "Correct. {why}",
+        "wrong": "Not quite. Think again and try another option.",
+    },
+    "zh": {
+        "title": "测验：第 {n} 章",
+        "sep": "。",
+        "static": "先在心里回答每个问题，再展开<em>查看答案</em>。",
+        "show": "查看答案",
+        "answer": "答案",
+        "live": "选择一个答案，然后点击<i>检查</i>。",
+        "check": "检查",
+        "score": "得分：{total} 题中答对 {right} 题。",
+        "pick": "请先选择一个选项。",
+        "correct": "正确。{why}",
+        "wrong": "还不对。再想一想，换一个选项试试。",
+    },
 }
 _HTML_LANG = {"en": "en", "zh": "zh-CN"}
-_BILINGUAL_STYLE = ('<style>html:not([lang^="zh"]) .bertbook-quiz[lang^="zh"], '
-                    'html[lang^="zh"] .bertbook-quiz[lang="en"] {display: none;}</style>')
+_BILINGUAL_STYLE = (
+    '<style>html:not([lang^="zh"]) .bertbook-quiz[lang^="zh"], '
+    'html[lang^="zh"] .bertbook-quiz[lang="en"] {display: none;}</style>'
+)
 
 
 def questions(chapter: str, lang: str | None = None) -> list[dict[str, Any]]:
@@ -206,16 +243,21 @@ def static_html(chapter: str, lang: str | None = None) -> str:
     key, lang = _chapter_key(chapter), _lang(lang)
     text = _TEXT[lang]
     title = text["title"].format(n=int(key) if key.isdigit() else key)
-    parts = [f'<div class="bertbook-quiz" data-chapter="{key}" lang="{_HTML_LANG[lang]}">',
-             f"<p><strong>{title}</strong>{text['sep']}{text['static']}</p>", "<ol>"]
+    parts = [
+        f'<div class="bertbook-quiz" data-chapter="{key}" lang="{_HTML_LANG[lang]}">',
+        f"<p><strong>{title}</strong>{text['sep']}{text['static']}</p>",
+        "<ol>",
+    ]
     for q in questions(key, lang):
         letters = "abcdefghij"
         options = "".join(f"<li>{_inline(o)}</li>" for o in q["options"])
         right = q["answer"]
-        parts.append(f'<li class="bertbook-quiz-question"><p>{_inline(q["question"])}</p>'
-                     f'<ol type="a">{options}</ol>'
-                     f"<details><summary>{text['show']}</summary><p><strong>{text['answer']}: {letters[right]}) "
-                     f"{_inline(q['options'][right])}</strong> {_inline(q['explanation'])}</p></details></li>")
+        parts.append(
+            f'<li class="bertbook-quiz-question"><p>{_inline(q["question"])}</p>'
+            f'<ol type="a">{options}</ol>'
+            f"<details><summary>{text['show']}</summary><p><strong>{text['answer']}: {letters[right]}) "
+            f"{_inline(q['options'][right])}</strong> {_inline(q['explanation'])}</p></details></li>"
+        )
     parts.append("</ol></div>")
     return "\n".join(parts)
 
@@ -244,16 +286,26 @@ class QuizWidget:
         title = self.text["title"].format(n=int(self.chapter) if self.chapter.isdigit() else self.chapter)
         rows = [widgets.HTML(f"<b>{title}</b>{self.text['sep']}{self.text['live']}")]
         for i, q in enumerate(self.questions):
-            radio = widgets.RadioButtons(options=[(_plain(o), k) for k, o in enumerate(q["options"])], value=None,
-                                         layout=widgets.Layout(width="max-content"))
+            radio = widgets.RadioButtons(
+                options=[(_plain(o), k) for k, o in enumerate(q["options"])],
+                value=None,
+                layout=widgets.Layout(width="max-content"),
+            )
             button = widgets.Button(description=self.text["check"], button_style="primary")
             note = widgets.HTML("")
             button.on_click(lambda _button, i=i: self.check(i))
             self.radios.append(radio)
             self.buttons.append(button)
             self.feedback.append(note)
-            rows.append(widgets.VBox([widgets.HTML(f"<p><b>{i + 1}.</b> {_inline(q['question'])}</p>"), radio,
-                                      widgets.HBox([button, note])]))
+            rows.append(
+                widgets.VBox(
+                    [
+                        widgets.HTML(f"<p><b>{i + 1}.</b> {_inline(q['question'])}</p>"),
+                        radio,
+                        widgets.HBox([button, note]),
+                    ]
+                )
+            )
         self.score = widgets.HTML(self._score_text())
         rows.append(self.score)
         self.box = widgets.VBox(rows)

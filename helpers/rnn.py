@@ -32,8 +32,16 @@ from .training import LoopRecorder, LoopState, LossLog, Progress, TrainResult, m
 class BiLSTMClassifier(nn.Module):
     """Embedding (trained from scratch) -> one bidirectional LSTM layer -> max-pool over tokens -> linear."""
 
-    def __init__(self, vocab_size: int, num_labels: int, *, embed_dim: int = 128, hidden: int = 128,
-                 dropout: float = 0.3, pad_id: int = 0):
+    def __init__(
+        self,
+        vocab_size: int,
+        num_labels: int,
+        *,
+        embed_dim: int = 128,
+        hidden: int = 128,
+        dropout: float = 0.3,
+        pad_id: int = 0,
+    ):
         super().__init__()
         if vocab_size < 2 or num_labels < 2:
             raise ValueError(f"Need a vocabulary of at least 2 and at least 2 classes, got {vocab_size}, {num_labels}.")
@@ -59,8 +67,14 @@ def encode(tokenizer, texts: list[str], max_length: int = 128) -> tuple[torch.Te
 
 
 @torch.no_grad()
-def predict_rnn(model: nn.Module, input_ids: torch.Tensor, lengths: torch.Tensor, batch_size: int = 256, *,
-                device: str | torch.device | None = None) -> torch.Tensor:
+def predict_rnn(
+    model: nn.Module,
+    input_ids: torch.Tensor,
+    lengths: torch.Tensor,
+    batch_size: int = 256,
+    *,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
     """Logits for all rows, in order, as a CPU tensor (evaluation mode, restored afterwards).
 
     ``device``: where to run (the model is moved there); ``None`` runs where the model is.
@@ -71,19 +85,31 @@ def predict_rnn(model: nn.Module, input_ids: torch.Tensor, lengths: torch.Tensor
     try:
         out = []
         for i in range(0, len(lengths), batch_size):
-            lens = lengths[i:i + batch_size]
+            lens = lengths[i : i + batch_size]
             width = int(lens.max())
-            out.append(model(input_ids[i:i + batch_size, :width].to(device), lens.to(device)).float())
+            out.append(model(input_ids[i : i + batch_size, :width].to(device), lens.to(device)).float())
     finally:
         model.train(was)
     return torch.cat(out).cpu() if out else torch.empty(0, model.out.out_features)
 
 
-def train_rnn(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-              eval: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None, *, epochs: int = 5,
-              batch_size: int = 32, lr: float = 2e-3, weight_decay: float = 0.0, schedule: str = "constant",
-              warmup_ratio: float = 0.0, seed: int = 0, keep_best: bool = True, progress: bool = True,
-              log_every: int = 20, device: str | torch.device | None = None) -> TrainResult:
+def train_rnn(
+    model: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    eval: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    *,
+    epochs: int = 5,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    weight_decay: float = 0.0,
+    schedule: str = "constant",
+    warmup_ratio: float = 0.0,
+    seed: int = 0,
+    keep_best: bool = True,
+    progress: bool = True,
+    log_every: int = 20,
+    device: str | torch.device | None = None,
+) -> TrainResult:
     """Train with cross-entropy on ``train = (ids, lengths, labels)``; evaluate on ``eval`` after every epoch.
 
     The optimiser, schedule, progress bar and loss log are :func:`helpers.train`'s
@@ -96,8 +122,10 @@ def train_rnn(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor, torch.T
     """
     ids, lengths, labels = train
     if not len(ids) == len(lengths) == len(labels) or len(ids) == 0:
-        raise ValueError(f"train needs equally many ids, lengths and labels, and at least one: {len(ids)}, "
-                         f"{len(lengths)}, {len(labels)}.")
+        raise ValueError(
+            f"train needs equally many ids, lengths and labels, and at least one: {len(ids)}, "
+            f"{len(lengths)}, {len(labels)}."
+        )
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}.")
     started, device = time.perf_counter(), training_device(device)
@@ -108,15 +136,19 @@ def train_rnn(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor, torch.T
     steps_per_epoch = math.ceil(len(ids) / batch_size)
     optimizer = make_optimizer(model, lr, weight_decay, device)
     scheduler = make_scheduler(optimizer, epochs * steps_per_epoch, warmup_ratio, schedule)
-    loop, log, rows, bar = LoopState(grad_accum=1), LossLog(log_every), LoopRecorder(device), \
-        Progress(progress, "accuracy")
+    loop, log, rows, bar = (
+        LoopState(grad_accum=1),
+        LossLog(log_every),
+        LoopRecorder(device),
+        Progress(progress, "accuracy"),
+    )
     try:
         while loop.epoch < epochs:
             model.train()
             epoch, order = loop.epoch, torch.from_numpy(rng.permutation(len(ids)))
             bar.start(steps_per_epoch, 0, f"epoch {epoch + 1}/{epochs}")
             for i in range(0, len(ids), batch_size):
-                rows_b = order[i:i + batch_size]
+                rows_b = order[i : i + batch_size]
                 lens = lengths[rows_b]
                 width, rows_d = int(lens.max()), rows_b.to(device)
                 step_lr = scheduler.get_last_lr()[0]
@@ -142,13 +174,23 @@ def train_rnn(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor, torch.T
     if keep_best and loop.best_weights is not None:
         model.load_state_dict(loop.best_weights)
     model.eval()
-    config = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
-              "schedule": schedule, "warmup_ratio": warmup_ratio, "seed": seed, "device": str(device)}
+    config = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "warmup_ratio": warmup_ratio,
+        "seed": seed,
+        "device": str(device),
+    }
     return rows.result(model, loop, config, started)
 
 
 def _scores(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor, torch.Tensor], device) -> dict[str, float]:
     """Loss, accuracy and macro-F1 on ``data = (ids, lengths, labels)`` (the ``eval_`` columns of the history)."""
     logits, labels = predict_rnn(model, data[0], data[1], device=device), data[2].cpu()
-    return {"loss": float(F.cross_entropy(logits, labels)),
-            **accuracy_and_f1(labels.numpy(), logits.argmax(-1).numpy())}
+    return {
+        "loss": float(F.cross_entropy(logits, labels)),
+        **accuracy_and_f1(labels.numpy(), logits.argmax(-1).numpy()),
+    }

@@ -28,8 +28,15 @@ from sklearn.model_selection import train_test_split
 
 from .data import SPLITS, stratified_subset
 
-SPLIT_ALIASES = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
-                 "val": "validation", "dev": "validation", "test": "test"}
+SPLIT_ALIASES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+}
 
 
 def _read(source: str | Path | pd.DataFrame) -> pd.DataFrame:
@@ -37,8 +44,9 @@ def _read(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if not isinstance(source, (str, Path)):
-        raise TypeError(f"from_table reads a pandas DataFrame or the path of a .csv / .tsv file, "
-                        f"not {type(source).__name__}.")
+        raise TypeError(
+            f"from_table reads a pandas DataFrame or the path of a .csv / .tsv file, not {type(source).__name__}."
+        )
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"No file at {str(path)!r} (working directory: {Path.cwd()}).")
@@ -51,16 +59,20 @@ def _check_columns(frame: pd.DataFrame, text: str, label: str) -> None:
     """Clear errors for an empty table, a missing column, or rows with no text or no label."""
     for role, column in (("text", text), ("label", label)):
         if column not in frame.columns:
-            raise KeyError(f"The table has no {role} column {column!r}; its columns are {list(frame.columns)}. "
-                           f"Pass {role}=<column name>.")
+            raise KeyError(
+                f"The table has no {role} column {column!r}; its columns are {list(frame.columns)}. "
+                f"Pass {role}=<column name>."
+            )
     if len(frame) == 0:
         raise ValueError("The table is empty: it has columns but no rows.")
     for column in (text, label):
         missing = frame.index[frame[column].isna()].tolist()
         if missing:
-            raise ValueError(f"{len(missing)} row(s) have no value in {column!r} (rows {missing[:5]}"
-                             f"{'...' if len(missing) > 5 else ''}). Drop them first, e.g. "
-                             f"df = df.dropna(subset=[{column!r}]), or fill them in.")
+            raise ValueError(
+                f"{len(missing)} row(s) have no value in {column!r} (rows {missing[:5]}"
+                f"{'...' if len(missing) > 5 else ''}). Drop them first, e.g. "
+                f"df = df.dropna(subset=[{column!r}]), or fill them in."
+            )
 
 
 def _label_ids(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -73,11 +85,15 @@ def _label_ids(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     if pd.api.types.is_float_dtype(values):
         whole = bool(np.all(np.mod(values.to_numpy(), 1) == 0))
         if whole:
-            raise ValueError(f"The label column {values.name!r} holds floats ({values.iloc[0]!r}, ...) that are whole "
-                             "numbers: pandas makes integers floats when a value was missing. Convert it first: "
-                             f"df[{values.name!r}] = df[{values.name!r}].astype(int).")
-        raise ValueError(f"The label column {values.name!r} holds fractional numbers ({values.iloc[0]!r}, ...): "
-                         "this book classifies texts into classes; give each row a class (a string or an integer).")
+            raise ValueError(
+                f"The label column {values.name!r} holds floats ({values.iloc[0].item()!r}, ...) that are whole "
+                "numbers: pandas makes integers floats when a value was missing. Convert it first: "
+                f"df[{values.name!r}] = df[{values.name!r}].astype(int)."
+            )
+        raise ValueError(
+            f"The label column {values.name!r} holds fractional numbers ({values.iloc[0]!r}, ...): "
+            "this book classifies texts into classes; give each row a class (a string or an integer)."
+        )
     if pd.api.types.is_integer_dtype(values):
         distinct = sorted(int(v) for v in values.unique())
         if distinct == list(range(len(distinct))):
@@ -106,13 +122,16 @@ def _carve(labels: np.ndarray, rows: np.ndarray, size: float, seed: int, what: s
         return train_test_split(rows, test_size=size, stratify=labels[rows], random_state=seed)
     except ValueError as err:
         counts = dict(zip(*np.unique(labels[rows], return_counts=True), strict=True))
-        raise ValueError(f"Cannot carve a stratified {what} split from {len(rows)} rows with class counts "
-                         f"{ {int(k): int(v) for k, v in counts.items()} } ({err}). Every class needs a few rows in "
-                         "each split: add rows, merge rare classes, or give a split column.") from None
+        raise ValueError(
+            f"Cannot carve a stratified {what} split from {len(rows)} rows with class counts "
+            f"{ {int(k): int(v) for k, v in counts.items()} } ({err}). Every class needs a few rows in "
+            "each split: add rows, merge rare classes, or give a split column."
+        ) from None
 
 
-def _assign_splits(frame: pd.DataFrame, labels: np.ndarray, seed: int, test_size: float,
-                   validation_size: float) -> dict[str, np.ndarray]:
+def _assign_splits(
+    frame: pd.DataFrame, labels: np.ndarray, seed: int, test_size: float, validation_size: float
+) -> dict[str, np.ndarray]:
     """Row positions for train, validation and test: the split column's, with missing splits carved from train."""
     given = _split_column(frame)
     positions = np.arange(len(frame))
@@ -133,9 +152,16 @@ def _assign_splits(frame: pd.DataFrame, labels: np.ndarray, seed: int, test_size
     return {s: np.sort(parts[s]) for s in SPLITS}
 
 
-def from_table(source: str | Path | pd.DataFrame, *, text: str = "text", label: str = "label",
-               limit: int | dict[str, int | None] | None = None, seed: int = 0, test_size: float = 0.2,
-               validation_size: float = 0.1) -> datasets.DatasetDict:
+def from_table(
+    source: str | Path | pd.DataFrame,
+    *,
+    text: str = "text",
+    label: str = "label",
+    limit: int | dict[str, int | None] | None = None,
+    seed: int = 0,
+    test_size: float = 0.2,
+    validation_size: float = 0.1,
+) -> datasets.DatasetDict:
     """Your own labelled texts as a ``DatasetDict`` (train / validation / test; ``text``, ``label``).
 
     ``source`` is a pandas DataFrame or a ``.csv`` / ``.tsv`` path; ``text`` and ``label`` name its columns. Without
@@ -145,8 +171,10 @@ def from_table(source: str | Path | pd.DataFrame, *, text: str = "text", label: 
     splits it names. Other columns are dropped.
     """
     if not (0 <= test_size < 1 and 0 <= validation_size < 1 and test_size + validation_size < 1):
-        raise ValueError(f"test_size={test_size} and validation_size={validation_size} must be fractions in [0, 1) "
-                         "that leave rows for training.")
+        raise ValueError(
+            f"test_size={test_size} and validation_size={validation_size} must be fractions in [0, 1) "
+            "that leave rows for training."
+        )
     frame = _read(source)
     _check_columns(frame, text, label)
     ids, names = _label_ids(frame[label])

@@ -66,8 +66,10 @@ METRICS = {"accuracy": "max", "f1": "max", "loss": "min"}
 # 1. Inputs: what the reader may pass, and clear errors for what cannot work
 # ----------------------------------------------------------------------------------------------------
 
-def as_texts_and_labels(data, what: str = "train_data", names: list[str] | None = None
-                        ) -> tuple[list, list, list[str] | None]:
+
+def as_texts_and_labels(
+    data, what: str = "train_data", names: list[str] | None = None
+) -> tuple[list, list, list[str] | None]:
     """``(texts, labels, class names or None)`` from a ``datasets.Dataset``, a pandas DataFrame or a ``(texts,
     labels)`` pair. ``names``: the class names the labels must be numbered by (a DataFrame's string labels)."""
     if isinstance(data, pd.DataFrame):
@@ -83,8 +85,10 @@ def as_texts_and_labels(data, what: str = "train_data", names: list[str] | None 
     if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data[0], str):
         texts, labels = data
         return list(texts), list(labels), None
-    raise TypeError(f"{what} must be a datasets.Dataset or a pandas DataFrame with 'text' and 'label' columns, or a "
-                    f"pair (texts, labels); got {type(data).__name__}.")
+    raise TypeError(
+        f"{what} must be a datasets.Dataset or a pandas DataFrame with 'text' and 'label' columns, or a "
+        f"pair (texts, labels); got {type(data).__name__}."
+    )
 
 
 def frame_texts_and_labels(frame: pd.DataFrame, what: str, names: list[str] | None) -> tuple[list, list, list | None]:
@@ -120,13 +124,17 @@ def frame_texts_and_labels(frame: pd.DataFrame, what: str, names: list[str] | No
 def check_inputs(model, tokenizer, texts: list, labels: list, what: str = "train_data") -> None:
     """Raise a clear error for anything that would fail (or silently go wrong) once training has started."""
     if not type(model).__name__.endswith("ForSequenceClassification"):
-        raise TypeError(f"{type(model).__name__} has no sequence-classification head. Load the model with "
-                        "helpers.load_model(labels=...) or AutoModelForSequenceClassification.from_pretrained(..., "
-                        "num_labels=...).")
+        raise TypeError(
+            f"{type(model).__name__} has no sequence-classification head. Load the model with "
+            "helpers.load_model(labels=...) or AutoModelForSequenceClassification.from_pretrained(..., "
+            "num_labels=...)."
+        )
     num_labels = model.config.num_labels
     if num_labels < 2:
-        raise ValueError(f"The model has num_labels={num_labels}: that is regression, not classification. "
-                         "Load it with num_labels set to the number of classes.")
+        raise ValueError(
+            f"The model has num_labels={num_labels}: that is regression, not classification. "
+            "Load it with num_labels set to the number of classes."
+        )
     if len(texts) == 0:
         raise ValueError(f"{what} is empty: there is nothing to train or evaluate on.")
     if len(texts) != len(labels):
@@ -136,18 +144,28 @@ def check_inputs(model, tokenizer, texts: list, labels: list, what: str = "train
             raise TypeError(f"{what}: text {i} is {type(t).__name__} ({t!r:.60}), not a string.")
     for i, y in enumerate(labels):
         if isinstance(y, (float, np.floating)):
-            fix = ("drop the rows without a label" if math.isnan(y) else "convert them to integers first, e.g. "
-                   "df['label'] = df['label'].astype(int) or labels = [int(y) for y in labels]")
-            raise ValueError(f"{what}: label {i} is {y!r}, a float: labels must be integer class ids 0.."
-                             f"{num_labels - 1}; {fix}. (pandas turns an integer column into floats when a value "
-                             "is missing.)")
+            fix = (
+                "drop the rows without a label"
+                if math.isnan(y)
+                else "convert them to integers first, e.g. "
+                "df['label'] = df['label'].astype(int) or labels = [int(y) for y in labels]"
+            )
+            raise ValueError(
+                f"{what}: label {i} is {y!r}, a float: labels must be integer class ids 0.."
+                f"{num_labels - 1}; {fix}. (pandas turns an integer column into floats when a value "
+                "is missing.)"
+            )
         if isinstance(y, bool) or not isinstance(y, (int, np.integer)) or not 0 <= int(y) < num_labels:
-            raise ValueError(f"{what}: label {i} is {y!r}, but the model's head has {num_labels} classes: labels "
-                             f"must be integers 0..{num_labels - 1}. Load the model with the right num_labels.")
+            raise ValueError(
+                f"{what}: label {i} is {y!r}, but the model's head has {num_labels} classes: labels "
+                f"must be integers 0..{num_labels - 1}. Load the model with the right num_labels."
+            )
     vocab = model.get_input_embeddings().num_embeddings
     if len(tokenizer) > vocab:
-        raise ValueError(f"The tokenizer knows {len(tokenizer)} tokens but the model's embedding table has {vocab}: "
-                         "they do not belong together. Load both from the same name.")
+        raise ValueError(
+            f"The tokenizer knows {len(tokenizer)} tokens but the model's embedding table has {vocab}: "
+            "they do not belong together. Load both from the same name."
+        )
 
 
 def find_tokenizer(model):
@@ -158,13 +176,16 @@ def find_tokenizer(model):
     try:
         return AutoTokenizer.from_pretrained(source)
     except Exception:  # no folder, no hub, no tokenizer files: all mean the same to the reader
-        raise ValueError("No tokenizer was given and none could be loaded from the model's name "
-                         f"({source!r}). Pass tokenizer=helpers.load_tokenizer(...).") from None
+        raise ValueError(
+            "No tokenizer was given and none could be loaded from the model's name "
+            f"({source!r}). Pass tokenizer=helpers.load_tokenizer(...)."
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------------------
 # 2. Tokenise once
 # ----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Encoded:
@@ -190,6 +211,7 @@ def encode(tokenizer, texts: list[str], labels: list[int], max_length: int) -> E
 # ----------------------------------------------------------------------------------------------------
 # 3. Length-bucketed batches
 # ----------------------------------------------------------------------------------------------------
+
 
 class LengthBucketSampler:
     """Random batches of texts of similar length; every example exactly once per epoch.
@@ -217,15 +239,16 @@ class LengthBucketSampler:
         pool = len(order) if self.pool_batches is None else self.pool_batches * self.batch_size
         out = []
         for start in range(0, len(order), pool):
-            chunk = order[start:start + pool]
+            chunk = order[start : start + pool]
             chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-            out += [chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
+            out += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
         return [out[i] for i in rng.permutation(len(out))]
 
 
 # ----------------------------------------------------------------------------------------------------
 # 4. Optimiser, schedule, precision, the step
 # ----------------------------------------------------------------------------------------------------
+
 
 def param_groups(model, weight_decay: float) -> list[dict]:
     """Two groups: weight decay on weight matrices, none on biases and LayerNorm (1-d tensors).
@@ -239,8 +262,10 @@ def param_groups(model, weight_decay: float) -> list[dict]:
         if p.requires_grad:
             (no_decay if p.ndim < 2 else decay).append(p)
     if not decay and not no_decay:
-        raise ValueError("No parameter of the model has requires_grad=True: there is nothing to train. Unfreeze "
-                         "some, e.g. `for p in model.classifier.parameters(): p.requires_grad = True`.")
+        raise ValueError(
+            "No parameter of the model has requires_grad=True: there is nothing to train. Unfreeze "
+            "some, e.g. `for p in model.classifier.parameters(): p.requires_grad = True`."
+        )
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
@@ -266,8 +291,13 @@ SCHEDULES = ("linear", "constant", "cosine", "exponential")  # what train(schedu
 EXPONENTIAL_FINAL = 0.01  # the exponential schedule ends at lr x 0.01 at the last step
 
 
-def make_scheduler(optimizer, total_steps: int, warmup_ratio: float, schedule: str = "linear",
-                   final_fraction: float = EXPONENTIAL_FINAL):
+def make_scheduler(
+    optimizer,
+    total_steps: int,
+    warmup_ratio: float,
+    schedule: str = "linear",
+    final_fraction: float = EXPONENTIAL_FINAL,
+):
     """Linear warm-up over ``warmup_ratio`` of the steps, then the rate follows ``schedule`` (chapter 4 compares them):
 
     * ``"linear"`` (the default): linear decay to zero at the last step;
@@ -349,14 +379,15 @@ def micro_batches(rows: torch.Tensor, host_lengths: np.ndarray, parts: int, mult
     out = []
     size = math.ceil(len(host_lengths) / parts)
     for start in range(0, len(host_lengths), size):
-        width = int(host_lengths[start:start + size].max())
+        width = int(host_lengths[start : start + size].max())
         width = min(math.ceil(width / multiple) * multiple, cap)
-        out.append((rows[start:start + size], width))
+        out.append((rows[start : start + size], width))
     return out
 
 
-def forward_backward(model, data: Encoded, rows: torch.Tensor, width: int, denominator, autocast,
-                     scaler, class_weights) -> torch.Tensor:
+def forward_backward(
+    model, data: Encoded, rows: torch.Tensor, width: int, denominator, autocast, scaler, class_weights
+) -> torch.Tensor:
     """Forward and backward for one micro-batch; returns its share of the batch's mean loss (on the device).
 
     The loss is summed over the micro-batch and divided by the size of the whole batch, so that
@@ -400,14 +431,17 @@ def optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm: float | N
 # 5. Evaluation
 # ----------------------------------------------------------------------------------------------------
 
-def evaluate_encoded(model, data: Encoded, *, batch_size: int, precision: str, class_weights=None,
-                     world: World | None = None) -> dict:
+
+def evaluate_encoded(
+    model, data: Encoded, *, batch_size: int, precision: str, class_weights=None, world: World | None = None
+) -> dict:
     """Loss, accuracy and macro-F1 of the model on a pre-tokenised split. With several processes (``world``) each
     predicts rows ``rank, rank + size, ...`` and the logits are gathered: the metrics are those of one process."""
     world = world or single_process()
     rows = torch.arange(world.rank, len(data), world.size, device=data.input_ids.device)
-    logits = predict_logits(model, data.input_ids[rows], data.lengths[rows].cpu(), batch_size=batch_size,
-                            precision=precision)
+    logits = predict_logits(
+        model, data.input_ids[rows], data.lengths[rows].cpu(), batch_size=batch_size, precision=precision
+    )
     from .distributed import gather_rows
 
     logits = gather_rows(logits, len(data), world)
@@ -420,6 +454,7 @@ def evaluate_encoded(model, data: Encoded, *, batch_size: int, precision: str, c
 # ----------------------------------------------------------------------------------------------------
 # 6. Checkpoints
 # ----------------------------------------------------------------------------------------------------
+
 
 def rng_state(device: torch.device) -> dict:
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
@@ -473,6 +508,7 @@ def fingerprint(data: Encoded) -> str:
 # ----------------------------------------------------------------------------------------------------
 # 7. The result, and plotting it
 # ----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class TrainResult:
@@ -535,6 +571,7 @@ def plot_history(history, steps=None, *, title: str = "Fine-tuning history"):
 # ----------------------------------------------------------------------------------------------------
 # 8. The loop's parts: settings, state, the step, loss logging, evaluation, checkpoints, progress
 # ----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Config:
@@ -636,8 +673,16 @@ class StepParts:
             self.model.set_attn_implementation("eager")
 
 
-def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: torch.device, compile,
-                 class_weights, world: World | None = None) -> StepParts:
+def prepare_step(
+    model,
+    data: Encoded,
+    cfg: Config,
+    total_steps: int,
+    device: torch.device,
+    compile,
+    class_weights,
+    world: World | None = None,
+) -> StepParts:
     """Seed, move the model, switch to SDPA attention, build AdamW, the schedule, the loss scaler, autocast; with
     several processes, wrap the model in DDP (which first copies rank 0's weights to every process)."""
     world = world or single_process()
@@ -660,14 +705,29 @@ def prepare_step(model, data: Encoded, cfg: Config, total_steps: int, device: to
 
         # no buffer broadcast before each forward: BERT's buffers (position ids) never change, and without it a
         # process whose shard splits into fewer micro-batches than another's cannot leave the others waiting
-        ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
-                                      broadcast_buffers=False)
+        ddp = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False
+        )
     forward_model = ddp or model
     if compile not in ("auto", False, None):
         forward_model = torch.compile(forward_model) if compile is True else torch.compile(forward_model, mode=compile)
-    return StepParts(model, forward_model, data, optimizer, scheduler, scaler, autocast, weights, cfg.max_grad_norm,
-                     8 if device.type == "cuda" else 1,  # tensor cores like multiples of 8; a CPU does not care
-                     data.input_ids.shape[1], device, attn_before, ddp, world.size)
+    return StepParts(
+        model,
+        forward_model,
+        data,
+        optimizer,
+        scheduler,
+        scaler,
+        autocast,
+        weights,
+        cfg.max_grad_norm,
+        8 if device.type == "cuda" else 1,  # tensor cores like multiples of 8; a CPU does not care
+        data.input_ids.shape[1],
+        device,
+        attn_before,
+        ddp,
+        world.size,
+    )
 
 
 def run_step(parts: StepParts, rows, lens: np.ndarray, loop: LoopState, global_rows=None) -> torch.Tensor:
@@ -688,8 +748,9 @@ def run_step(parts: StepParts, rows, lens: np.ndarray, loop: LoopState, global_r
             pieces = micro_batches(rows, lens, loop.grad_accum, parts.multiple, parts.width_cap)
             for i, (part_rows, width) in enumerate(pieces):
                 with parts.sync_gradients(last=i == len(pieces) - 1):
-                    total += forward_backward(parts.forward_model, data, part_rows, width, denominator,
-                                              parts.autocast, parts.scaler, weights)
+                    total += forward_backward(
+                        parts.forward_model, data, part_rows, width, denominator, parts.autocast, parts.scaler, weights
+                    )
             if not optimizer_step(parts.model, parts.optimizer, parts.scheduler, parts.scaler, parts.max_grad_norm):
                 loop.skipped_steps += 1
             return total
@@ -704,8 +765,10 @@ def run_step(parts: StepParts, rows, lens: np.ndarray, loop: LoopState, global_r
                 torch.cuda.empty_cache()
             loop.grad_accum *= 2
             new_micro = math.ceil(len(lens) / loop.grad_accum)
-            message = (f"Out of GPU memory at micro-batch {micro}: retrying with micro-batch {new_micro} and "
-                       f"{loop.grad_accum} accumulation steps (same effective batch, same result).")
+            message = (
+                f"Out of GPU memory at micro-batch {micro}: retrying with micro-batch {new_micro} and "
+                f"{loop.grad_accum} accumulation steps (same effective batch, same result)."
+            )
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
 
@@ -713,10 +776,12 @@ def out_of_memory_in_parallel(micro: int, loop: LoopState) -> RuntimeError:
     """The error that stops a data-parallel run on out-of-memory: the other processes are waiting in the gradient
     all-reduce, which this one can no longer join, so ``torchrun`` stops them all (no hang, and no silent retry with
     other batches on one process only)."""
-    return RuntimeError(f"Out of GPU memory in process {os.environ.get('RANK', '?')} at micro-batch {micro}: stopping "
-                        "every process. Rerun with a smaller batch_size and a larger grad_accum (the same effective "
-                        f"batch: e.g. batch_size={max(micro // 2, 1)}, grad_accum={2 * loop.grad_accum}); with "
-                        "checkpoint_dir and resume=True the run continues from its last checkpoint.")
+    return RuntimeError(
+        f"Out of GPU memory in process {os.environ.get('RANK', '?')} at micro-batch {micro}: stopping "
+        "every process. Rerun with a smaller batch_size and a larger grad_accum (the same effective "
+        f"batch: e.g. batch_size={max(micro // 2, 1)}, grad_accum={2 * loop.grad_accum}); with "
+        "checkpoint_dir and resume=True the run continues from its last checkpoint."
+    )
 
 
 class EpochBatches:
@@ -735,8 +800,8 @@ class EpochBatches:
 
     def __getitem__(self, b: int) -> tuple[torch.Tensor, np.ndarray, torch.Tensor]:
         """(this process's rows on the device, their lengths on the host, the whole batch's rows on the device)."""
-        whole = self.order[self.bounds[b]:self.bounds[b + 1]]
-        return whole[self.world.rank::self.world.size], self.lengths[self.batches[b]], whole
+        whole = self.order[self.bounds[b] : self.bounds[b + 1]]
+        return whole[self.world.rank :: self.world.size], self.lengths[self.batches[b]], whole
 
     def counts(self, b: int, parts: StepParts, grad_accum: int) -> tuple[np.ndarray, int]:
         """The whole batch's lengths and its padded tokens summed over every process's shard (for the history)."""
@@ -771,8 +836,18 @@ class Evaluation:
     """Closes an interval into a history row (training loss, validation scores, throughput), keeps the best
     weights, and decides early stopping."""
 
-    def __init__(self, parts: StepParts, data: Encoded | None, *, batch_size: int, precision: str, metric: str,
-                 keep_best: bool, patience: int | None, world: World | None = None):
+    def __init__(
+        self,
+        parts: StepParts,
+        data: Encoded | None,
+        *,
+        batch_size: int,
+        precision: str,
+        metric: str,
+        keep_best: bool,
+        patience: int | None,
+        world: World | None = None,
+    ):
         self.parts, self.data, self.batch_size, self.precision = parts, data, batch_size, precision
         self.world = world or single_process()
         self.metric, self.keep_best, self.patience = metric, keep_best, patience
@@ -788,18 +863,30 @@ class Evaluation:
             torch.cuda.synchronize(self.parts.device)
         seconds = time.perf_counter() - self.since
         iv = loop.interval
-        row = {"epoch": round(epoch, 4), "step": loop.step,
-               "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan,
-               "lr": self.parts.scheduler.get_last_lr()[0]}
+        row = {
+            "epoch": round(epoch, 4),
+            "step": loop.step,
+            "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan,
+            "lr": self.parts.scheduler.get_last_lr()[0],
+        }
         if self.data is not None:
-            scores = evaluate_encoded(self.parts.model, self.data, batch_size=self.batch_size,
-                                      precision=self.precision, class_weights=self.parts.class_weights,
-                                      world=self.world)
+            scores = evaluate_encoded(
+                self.parts.model,
+                self.data,
+                batch_size=self.batch_size,
+                precision=self.precision,
+                class_weights=self.parts.class_weights,
+                world=self.world,
+            )
             row.update({f"eval_{k}": v for k, v in scores.items()})
-        row.update({"seq_per_s": iv.examples / seconds if seconds > 0 else math.nan,
-                    "tokens_per_s": iv.tokens / seconds if seconds > 0 else math.nan,
-                    "padding": 1 - iv.tokens / iv.padded if iv.padded else math.nan,
-                    "seconds": seconds})
+        row.update(
+            {
+                "seq_per_s": iv.examples / seconds if seconds > 0 else math.nan,
+                "tokens_per_s": iv.tokens / seconds if seconds > 0 else math.nan,
+                "padding": 1 - iv.tokens / iv.padded if iv.padded else math.nan,
+                "seconds": seconds,
+            }
+        )
         loop.history.append(row)
         loop.interval = Interval()
         if self.data is not None:
@@ -809,13 +896,15 @@ class Evaluation:
 
     def keep_if_best(self, loop: LoopState, row: dict) -> None:
         score = row[f"eval_{self.metric}"]
-        better = loop.best_score is None or (score > loop.best_score if METRICS[self.metric] == "max"
-                                             else score < loop.best_score)
+        better = loop.best_score is None or (
+            score > loop.best_score if METRICS[self.metric] == "max" else score < loop.best_score
+        )
         if better:
             loop.best_score, loop.best_row, loop.bad_evals = score, dict(row), 0
             if self.keep_best:
-                loop.best_weights = {k: v.detach().to("cpu", copy=True)
-                                     for k, v in self.parts.model.state_dict().items()}
+                loop.best_weights = {
+                    k: v.detach().to("cpu", copy=True) for k, v in self.parts.model.state_dict().items()
+                }
         else:
             loop.bad_evals += 1
             if self.patience is not None and loop.bad_evals >= self.patience:
@@ -844,24 +933,32 @@ class LoopRecorder:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         seconds, iv = time.perf_counter() - self.since, loop.interval
-        row = {"epoch": round(epoch, 4), "step": loop.step,
-               "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan, "lr": lr}
+        row = {
+            "epoch": round(epoch, 4),
+            "step": loop.step,
+            "train_loss": float(np.mean(iv.losses)) if iv.losses else math.nan,
+            "lr": lr,
+        }
         row.update({f"eval_{k}": v for k, v in (evaluate() if evaluate is not None else {}).items()})
-        row.update(seq_per_s=iv.examples / seconds if seconds > 0 else math.nan,
-                   tokens_per_s=iv.tokens / seconds if seconds > 0 else math.nan,
-                   padding=1 - iv.tokens / iv.padded if iv.padded else math.nan, seconds=seconds)
+        row.update(
+            seq_per_s=iv.examples / seconds if seconds > 0 else math.nan,
+            tokens_per_s=iv.tokens / seconds if seconds > 0 else math.nan,
+            padding=1 - iv.tokens / iv.padded if iv.padded else math.nan,
+            seconds=seconds,
+        )
         loop.history.append(row)
         loop.interval = Interval()
         self.since = time.perf_counter()
         return row
 
     @staticmethod
-    def keep_if_best(loop: LoopState, row: dict, column: str, *, higher_is_better: bool = True,
-                     model=None) -> bool:
+    def keep_if_best(loop: LoopState, row: dict, column: str, *, higher_is_better: bool = True, model=None) -> bool:
         """Remember ``row`` as the best so far by ``column`` (and a CPU copy of ``model``'s weights, when given)."""
         score = row.get(column, math.nan)
-        if math.isnan(score) or (loop.best_score is not None
-                                 and not (score > loop.best_score if higher_is_better else score < loop.best_score)):
+        if math.isnan(score) or (
+            loop.best_score is not None
+            and not (score > loop.best_score if higher_is_better else score < loop.best_score)
+        ):
             return False
         loop.best_score, loop.best_row = score, dict(row)
         if model is not None:
@@ -871,8 +968,15 @@ class LoopRecorder:
     @staticmethod
     def result(model, loop: LoopState, config: dict, started: float, kind: type = TrainResult) -> TrainResult:
         """The :class:`helpers.training.TrainResult` (or ``kind``, a subclass) of a finished loop."""
-        return kind(model=model, history=pd.DataFrame(loop.history), steps=pd.DataFrame(loop.steps),
-                    best=loop.best_row, config=config, seconds=time.perf_counter() - started, notes=[])
+        return kind(
+            model=model,
+            history=pd.DataFrame(loop.history),
+            steps=pd.DataFrame(loop.steps),
+            best=loop.best_row,
+            config=config,
+            seconds=time.perf_counter() - started,
+            notes=[],
+        )
 
 
 @dataclass
@@ -891,8 +995,9 @@ class Checkpoints:
 
     def due(self, loop: LoopState, last_of_epoch: bool) -> bool:
         """After every epoch, on stopping, and every ``checkpoint_every`` steps (when there is a folder)."""
-        return self.folder is not None and bool(last_of_epoch or loop.stopped
-                                                or (self.every and loop.step % self.every == 0))
+        return self.folder is not None and bool(
+            last_of_epoch or loop.stopped or (self.every and loop.step % self.every == 0)
+        )
 
     def save(self, loop: LoopState) -> None:
         """Rank 0 writes (every rank calls this: the ranks' random generators are gathered to rank 0 first)."""
@@ -902,10 +1007,19 @@ class Checkpoints:
         if not self.world.is_main:
             return
         parallel = {"world_size": self.world.size, "rng_ranks": rngs} if self.world.active else {}
-        save_checkpoint(self.folder, {
-            "config": asdict(self.config), "model": p.model.state_dict(), "optimizer": p.optimizer.state_dict(),
-            "scheduler": p.scheduler.state_dict(), "scaler": p.scaler.state_dict() if p.scaler is not None else None,
-            "rng": rngs[0], "loop": loop.to_checkpoint(), **parallel})
+        save_checkpoint(
+            self.folder,
+            {
+                "config": asdict(self.config),
+                "model": p.model.state_dict(),
+                "optimizer": p.optimizer.state_dict(),
+                "scheduler": p.scheduler.state_dict(),
+                "scaler": p.scaler.state_dict() if p.scaler is not None else None,
+                "rng": rngs[0],
+                "loop": loop.to_checkpoint(),
+                **parallel,
+            },
+        )
 
     def resume(self, loop: LoopState, notes: list[str]) -> LoopState:
         """The saved loop state, with the model, optimiser, schedule, scaler and generators restored (or ``loop``
@@ -914,26 +1028,34 @@ class Checkpoints:
         if saved is None:
             notes.append(f"resume=True but {self.folder} holds no checkpoint yet: starting from the beginning.")
         else:
-            differ = {k: (v, saved["config"].get(k)) for k, v in asdict(self.config).items()
-                      if saved["config"].get(k) != v}
+            differ = {
+                k: (v, saved["config"].get(k)) for k, v in asdict(self.config).items() if saved["config"].get(k) != v
+            }
             if differ:
-                raise ValueError("The checkpoint was made with other settings or data; resume with the same ones "
-                                 f"or choose another checkpoint_dir. Differences (now, saved): {differ}")
+                raise ValueError(
+                    "The checkpoint was made with other settings or data; resume with the same ones "
+                    f"or choose another checkpoint_dir. Differences (now, saved): {differ}"
+                )
             p.model.load_state_dict(saved["model"])
             p.optimizer.load_state_dict(saved["optimizer"])
             p.scheduler.load_state_dict(saved["scheduler"])
             if p.scaler is not None and saved.get("scaler") is not None:
                 p.scaler.load_state_dict(saved["scaler"])
             saved_size, accum = saved.get("world_size", 1), loop.grad_accum
-            set_rng_state(saved["rng_ranks"][self.world.rank] if saved_size == self.world.size > 1 else saved["rng"],
-                          p.device)
+            set_rng_state(
+                saved["rng_ranks"][self.world.rank] if saved_size == self.world.size > 1 else saved["rng"], p.device
+            )
             loop = LoopState.from_checkpoint(saved["loop"])
-            notes.append(f"Resumed from {Path(self.folder) / CHECKPOINT_NAME} at step {loop.step} "
-                         f"(epoch {loop.epoch + 1}, batch {loop.batch}).")
+            notes.append(
+                f"Resumed from {Path(self.folder) / CHECKPOINT_NAME} at step {loop.step} "
+                f"(epoch {loop.epoch + 1}, batch {loop.batch})."
+            )
             if saved_size != self.world.size:  # the same effective batch, cut differently
                 loop.grad_accum = accum
-                notes[-1] += (f" It was written by {saved_size} process(es) and continues in {self.world.size}, "
-                              "with the same effective batch; dropout draws other masks from here on.")
+                notes[-1] += (
+                    f" It was written by {saved_size} process(es) and continues in {self.world.size}, "
+                    "with the same effective batch; dropout draws other masks from here on."
+                )
         if self.world.is_main:
             print(notes[-1])
         return loop
@@ -976,6 +1098,7 @@ class Progress:
 # 9. Preparing and finishing a run
 # ----------------------------------------------------------------------------------------------------
 
+
 def read_inputs(model, train_data, eval_data, tokenizer):
     """``(tokenizer, (texts, labels, class names), (eval texts, eval labels) or None)``, all checked; a head with
     placeholder class names gets the data's (:func:`name_classes`)."""
@@ -993,8 +1116,9 @@ def read_inputs(model, train_data, eval_data, tokenizer):
     return tokenizer, (texts, labels, names), evaluation
 
 
-def check_settings(metric: str, epochs: int, grad_accum: int, resume: bool, checkpoint_dir,
-                   schedule: str = "linear") -> None:
+def check_settings(
+    metric: str, epochs: int, grad_accum: int, resume: bool, checkpoint_dir, schedule: str = "linear"
+) -> None:
     """Clear errors for settings that cannot work, before anything runs."""
     check_schedule(schedule)
     if metric not in METRICS:
@@ -1007,8 +1131,11 @@ def check_settings(metric: str, epochs: int, grad_accum: int, resume: bool, chec
 
 def name_classes(model, names: list[str] | None) -> None:
     """Give a head with placeholder names (LABEL_0, ...) the data's class names, so predictions print them."""
-    if names and all(v.startswith("LABEL_") for v in model.config.id2label.values()) \
-            and len(names) == model.config.num_labels:
+    if (
+        names
+        and all(v.startswith("LABEL_") for v in model.config.id2label.values())
+        and len(names) == model.config.num_labels
+    ):
         model.config.id2label = dict(enumerate(names))
         model.config.label2id = {n: i for i, n in enumerate(names)}
 
@@ -1048,8 +1175,9 @@ class Splits:
     max_length: int
 
 
-def encode_splits(model, tokenizer, train: tuple, evaluation: tuple | None, max_length: int | None,
-                  device: torch.device) -> Splits:
+def encode_splits(
+    model, tokenizer, train: tuple, evaluation: tuple | None, max_length: int | None, device: torch.device
+) -> Splits:
     max_length = max_length or model_max_length(model, tokenizer)
     train_enc = encode(tokenizer, train[0], train[1], max_length)
     eval_enc = encode(tokenizer, *evaluation, max_length).to(device) if evaluation is not None else None
@@ -1058,19 +1186,33 @@ def encode_splits(model, tokenizer, train: tuple, evaluation: tuple | None, max_
 
 def parameter_counts(model) -> dict:
     """How many weights the model has, and how many of them training changed (``requires_grad=True``)."""
-    return {"parameters": sum(p.numel() for p in model.parameters()),
-            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    return {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+    }
 
 
-def finish(model, loop: LoopState, config: dict, notes: list[str], *, metric: str, patience: int | None,
-           keep_best: bool, started: float, world: World | None = None) -> TrainResult:
+def finish(
+    model,
+    loop: LoopState,
+    config: dict,
+    notes: list[str],
+    *,
+    metric: str,
+    patience: int | None,
+    keep_best: bool,
+    started: float,
+    world: World | None = None,
+) -> TrainResult:
     """Say what happened (skipped fp16 steps, early stopping), load the best weights, return the result (the same
     on every process)."""
     world = world or single_process()
     said = []
     if loop.skipped_steps:
-        said.append(f"The fp16 loss scaler skipped {loop.skipped_steps} of {loop.step} optimiser steps "
-                    "(inf or NaN gradients while it lowered its scale); the schedule did not advance on them.")
+        said.append(
+            f"The fp16 loss scaler skipped {loop.skipped_steps} of {loop.step} optimiser steps "
+            "(inf or NaN gradients while it lowered its scale); the schedule did not advance on them."
+        )
     if loop.stopped:
         said.append(f"Early stopping after step {loop.step}: no better {metric} in {patience} evaluations.")
     for note in said:
@@ -1080,27 +1222,60 @@ def finish(model, loop: LoopState, config: dict, notes: list[str], *, metric: st
     if keep_best and loop.best_weights is not None:
         model.load_state_dict(loop.best_weights)
     model.eval()
-    return TrainResult(model=model, history=pd.DataFrame(loop.history), steps=pd.DataFrame(loop.steps),
-                       best=loop.best_row, config={**config, "grad_accum": loop.grad_accum,
-                                                   "skipped_steps": loop.skipped_steps,
-                                                   **parameter_counts(model)},
-                       seconds=time.perf_counter() - started, notes=notes)
+    return TrainResult(
+        model=model,
+        history=pd.DataFrame(loop.history),
+        steps=pd.DataFrame(loop.steps),
+        best=loop.best_row,
+        config={
+            **config,
+            "grad_accum": loop.grad_accum,
+            "skipped_steps": loop.skipped_steps,
+            **parameter_counts(model),
+        },
+        seconds=time.perf_counter() - started,
+        notes=notes,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------
 # 10. train(): prepare, loop, evaluate, checkpoint, finish
 # ----------------------------------------------------------------------------------------------------
 
-def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3, batch_size: int | None = None,
-          lr: float | None = None, weight_decay: float = 0.01, warmup_ratio: float = 0.06,
-          max_length: int | None = None, grad_accum: int = 1, max_grad_norm: float | None = 1.0,
-          precision: str = "auto", compile: bool | str = "auto", eval_every: int | None = None,
-          metric: str = "accuracy", keep_best: bool = True, early_stopping_patience: int | None = None,
-          checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None, resume: bool = False,
-          seed: int = 0, progress: bool = True, log_every: int = 20, class_weights: Sequence[float] | None = None,
-          pool_batches: int | None = None, device: str | torch.device | None = None,
-          eval_batch_size: int | None = None, schedule: str = "linear",
-          on_step: Callable[[int], None] | None = None) -> TrainResult:
+
+def train(
+    model,
+    train_data,
+    eval_data=None,
+    *,
+    tokenizer=None,
+    epochs: int = 3,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    weight_decay: float = 0.01,
+    warmup_ratio: float = 0.06,
+    max_length: int | None = None,
+    grad_accum: int = 1,
+    max_grad_norm: float | None = 1.0,
+    precision: str = "auto",
+    compile: bool | str = "auto",
+    eval_every: int | None = None,
+    metric: str = "accuracy",
+    keep_best: bool = True,
+    early_stopping_patience: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    log_every: int = 20,
+    class_weights: Sequence[float] | None = None,
+    pool_batches: int | None = None,
+    device: str | torch.device | None = None,
+    eval_batch_size: int | None = None,
+    schedule: str = "linear",
+    on_step: Callable[[int], None] | None = None,
+) -> TrainResult:
     """Fine-tune ``model`` on ``train_data``; evaluate on ``eval_data`` after every epoch.
 
     Data: a ``datasets.Dataset`` or pandas DataFrame with ``text`` and ``label`` columns, or a pair ``(texts, labels)``.
@@ -1126,15 +1301,15 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
     micro = batch_size or default_train_batch_size(device, len(data.host_lengths) // world.size)
     effective = world.plan(len(data.host_lengths), micro, grad_accum)  # micro x accumulation x processes
     lr = lr if lr is not None else default_lr(model, effective)
-    cfg = Config(epochs, effective, lr, weight_decay, warmup_ratio, data.max_length, max_grad_norm, seed,
-                 metric, precision, pool_batches, data.fingerprint, schedule)
+    settings = (epochs, effective, lr, weight_decay, warmup_ratio, data.max_length, max_grad_norm, seed, metric)
+    cfg = Config(*settings, precision, pool_batches, data.fingerprint, schedule)
     sampler = LengthBucketSampler(data.host_lengths, cfg.effective_batch, seed=seed, pool_batches=pool_batches)
     steps_per_epoch = len(sampler)
     parts = prepare_step(model, data.train, cfg, epochs * steps_per_epoch, device, compile, class_weights, world)
     checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, cfg, parts, world)
     loop = checkpoints.resume(LoopState(grad_accum), notes) if resume else LoopState(grad_accum)
-    evaluation = Evaluation(parts, data.eval, batch_size=eval_batch_size or 2 * micro, precision=precision,
-                            metric=metric, keep_best=keep_best, patience=early_stopping_patience, world=world)
+    choice = dict(metric=metric, keep_best=keep_best, patience=early_stopping_patience, world=world)  # best, stop
+    evaluation = Evaluation(parts, data.eval, batch_size=eval_batch_size or 2 * micro, precision=precision, **choice)
     log, bar = LossLog(log_every), Progress(progress and world.is_main, metric)
     # 2. Loop: every epoch in length-bucketed batches, one optimiser step per batch.
     model.train()
@@ -1168,5 +1343,5 @@ def train(model, train_data, eval_data=None, *, tokenizer=None, epochs: int = 3,
         bar.close()
         parts.restore_attention()
     # 5. Finish: the notes, the best weights, the result.
-    return finish(model, loop, {**asdict(cfg), "micro_batch": micro, "device": str(device), **world.config()}, notes,
-                  metric=metric, patience=early_stopping_patience, keep_best=keep_best, started=started, world=world)
+    config = {**asdict(cfg), "micro_batch": micro, "device": str(device), **world.config()}
+    return finish(model, loop, config, notes, started=started, **choice)

@@ -60,8 +60,15 @@ class PredictionBox:
     ``PredictionBox`` in a notebook displays the widget.
     """
 
-    def __init__(self, model, tokenizer, *, value: str = "", max_length: int | None = None,
-                 placeholder: str = "Type a sentence, e.g. a line from a film review"):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        *,
+        value: str = "",
+        max_length: int | None = None,
+        placeholder: str = "Type a sentence, e.g. a line from a film review",
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = max_length
@@ -109,9 +116,11 @@ class PredictionBox:
         rows = []
         for name, p in result["probs"].items():
             bold = "font-weight:bold;" if name == result["label"] else ""
-            rows.append(f'<div style="{bold}"><span style="display:inline-block;width:9em">{html.escape(name)}</span>'
-                        f'<span style="display:inline-block;background:#4c72b0;height:0.8em;width:{200 * p:.0f}px">'
-                        f'</span> {p:.1%}</div>')
+            rows.append(
+                f'<div style="{bold}"><span style="display:inline-block;width:9em">{html.escape(name)}</span>'
+                f'<span style="display:inline-block;background:#4c72b0;height:0.8em;width:{200 * p:.0f}px">'
+                f"</span> {p:.1%}</div>"
+            )
         return f"<div>Predicted: <b>{html.escape(result['label'])}</b></div>" + "".join(rows)
 
     def _show(self, markup: str) -> None:
@@ -120,8 +129,10 @@ class PredictionBox:
 
     # ------------------------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
-        text = ("Prediction box (an interactive widget: it responds only in a live Jupyter kernel). "
-                "Call .classify(text) to classify a sentence.")
+        text = (
+            "Prediction box (an interactive widget: it responds only in a live Jupyter kernel). "
+            "Call .classify(text) to classify a sentence."
+        )
         if self.widget is None:
             return {"text/plain": text}
         bundle = self.widget._repr_mimebundle_(**kwargs)
@@ -135,21 +146,29 @@ class PredictionBox:
         return f"PredictionBox(classes={self.names}, last={self.message!r})"
 
 
-def prediction_box(model, tokenizer, *, examples: Sequence[str] = (), value: str = "",
-                   max_length: int | None = None, quiet: bool = False) -> PredictionBox:
+def prediction_box(
+    model,
+    tokenizer,
+    *,
+    examples: Sequence[str] = (),
+    value: str = "",
+    max_length: int | None = None,
+    quiet: bool = False,
+) -> PredictionBox:
     """A text box + *Classify* button that shows the predicted class and class probabilities of a sentence.
 
     In a live Jupyter kernel display the returned object (make it the last line of a cell). Elsewhere
     (a script, plain Python, or without ipywidgets) the box cannot respond, so this prints a note and the
     predictions for ``examples`` as a table (unless ``quiet``); ``box.classify(text)`` works everywhere.
     """
-    box = PredictionBox(model, tokenizer, value=value or (examples[0] if len(examples) else ""),
-                        max_length=max_length)
+    box = PredictionBox(model, tokenizer, value=value or (examples[0] if len(examples) else ""), max_length=max_length)
     if quiet:
         return box
     if box.widget is None:
-        print("ipywidgets is not installed, so there is no text box (pip install ipywidgets). "
-              "Use box.classify(text) instead.")
+        print(
+            "ipywidgets is not installed, so there is no text box (pip install ipywidgets). "
+            "Use box.classify(text) instead."
+        )
     elif not in_jupyter_kernel():
         print("No live Jupyter kernel: the text box cannot respond here. Use box.classify(text) instead.")
     else:

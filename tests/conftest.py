@@ -31,8 +31,14 @@ def tiny_bert_classifier(num_labels: int = 3, hidden_size: int = 32, num_layers:
     from transformers import BertConfig, BertForSequenceClassification
 
     torch.manual_seed(0)
-    cfg = BertConfig(hidden_size=hidden_size, num_hidden_layers=num_layers, num_attention_heads=2,
-                     intermediate_size=2 * hidden_size, max_position_embeddings=64, num_labels=num_labels)
+    cfg = BertConfig(
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=64,
+        num_labels=num_labels,
+    )
     return BertForSequenceClassification(cfg).eval()
 
 
@@ -65,11 +71,21 @@ def built_site(tmp_path_factory) -> Path:
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env.update(BOOK_PROFILE="offline", BOOK_QUICK="1")
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
-    run = subprocess.run([jb, "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
-                         env=env, capture_output=True, text=True, timeout=3000)
+    run = subprocess.run(
+        [jb, "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    zh = subprocess.run([sys.executable, str(ROOT / "book" / "_ext" / "build_language.py"), "zh_CN",
-                         "--path-output", str(out)], env=env, capture_output=True, text=True, timeout=1200)
+    zh = subprocess.run(
+        [sys.executable, str(ROOT / "book" / "_ext" / "build_language.py"), "zh_CN", "--path-output", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert zh.returncode == 0, zh.stdout[-4000:] + zh.stderr[-4000:]
     assert "Executing notebook" not in zh.stdout + zh.stderr, "the Chinese build executed a notebook again"
     return out / "_build" / "html"

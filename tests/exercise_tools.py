@@ -5,9 +5,14 @@ test that the shared guards (helpers.exercises.guards) turn None, a non-function
 a message, for one function exercise; :data:`REVIEWS` are short review texts for the tokenizer-based exercises.
 """
 
-REVIEWS = ["A predictable plot, but fun.", "Predictable and dull; predictable again and again, sadly.",
-           "A fine film with a fine cast.", "Nothing here is predictable! The ending surprised me completely.",
-           "Dull, dull, dull.", "The acting was fine, the music was not."]
+REVIEWS = [
+    "A predictable plot, but fun.",
+    "Predictable and dull; predictable again and again, sadly.",
+    "A fine film with a fine cast.",
+    "Nothing here is predictable! The ending surprised me completely.",
+    "Dull, dull, dull.",
+    "The acting was fine, the music was not.",
+]
 
 GUARD_CASES = ["none", "not_callable", "not_written", "raises"]
 """The non-answers every function exercise must report: None, a list, the stub, a function that raises."""
@@ -39,10 +44,12 @@ def assert_guarded(capsys, checker, exercise_id: str, name: str, case: str, **co
     answer = {"none": None, "not_callable": [1, 2], "not_written": stub, "raises": breaks}[case]
     ok, out = verdict(capsys, checker, answer, **context)
     assert ok is False
-    expected = {"none": f"no answer yet. Replace the `None` in the cell above with your function (write `def {name}(",
-                "not_callable": f"pass the function itself (`{name}`, without brackets), not a list.",
-                "not_written": f"`{name}` is not written yet",
-                "raises": f"your function raised ValueError: something broke (line {BREAKS_LINE})."}[case]
+    expected = {
+        "none": f"no answer yet. Replace the `None` in the cell above with your function (write `def {name}(",
+        "not_callable": f"pass the function itself (`{name}`, without brackets), not a list.",
+        "not_written": f"`{name}` is not written yet",
+        "raises": f"your function raised ValueError: something broke (line {BREAKS_LINE}).",
+    }[case]
     assert out.startswith(f"✗ Exercise {exercise_id}: ") and expected in out, out
     if case == "none":
         assert f"and pass `{name}`)" in out

@@ -104,8 +104,9 @@ def test_embeddings_match_the_real_model(model, batch):
     w = attn.EncoderWeights.from_model(model)
     with torch.no_grad():
         ref = model.bert.embeddings(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"])
-    torch.testing.assert_close(attn.embeddings(batch["input_ids"], w.embeddings, batch["token_type_ids"]), ref,
-                               atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        attn.embeddings(batch["input_ids"], w.embeddings, batch["token_type_ids"]), ref, atol=1e-5, rtol=1e-5
+    )
 
 
 def test_encoder_layer_matches_bert_layer(model, batch):
@@ -170,14 +171,14 @@ def test_bertviz_views_need_no_network(model, tokenizer):
         assert not re.search(r"src=[\"']?(https?:)?//", html)
         assert "d3js.org v5.7.0" in html and "jQuery v2" in html  # the vendored libraries are inlined
         assert 'class="bertbook-bertviz" style="overflow:auto' in html  # scrolls instead of overflowing
-        assert html.count("<script type=\"text/javascript\">") == 2  # the vendored libraries, then bertviz
+        assert html.count('<script type="text/javascript">') == 2  # the vendored libraries, then bertviz
 
 
 def test_long_inputs_are_limited(model, tokenizer, capsys):
     pytest.importorskip("bertviz")
     att = attn.get_attentions(model, tokenizer, "word " * 100)  # 102 tokens
     layers, heads = views._limit_for_length(102, 6, 12, 60_000)
-    assert len(layers) * len(heads) * 102 ** 2 <= 60_000 and 5 in layers
+    assert len(layers) * len(heads) * 102**2 <= 60_000 and 5 in layers
     html = attn.model_view(att, display=False).data
     assert "Long input (102 tokens)" in capsys.readouterr().out
     params = re.search(r'"include_layers": (\[[^\]]*\]), "include_heads": (\[[^\]]*\])', html)
@@ -219,9 +220,22 @@ def test_bytes_allocated_sees_the_three_n_by_n_matrices():
     assert 14 < sizes[256] / sizes[64] < 16  # 4x the length, about 16x the memory
 
 
-VIEWS = ("Attentions", "get_attentions", "attention_implementation", "encode_one", "plot_attention_heatmap",
-         "plot_attention_grid", "offline_bertviz_html", "head_view", "model_view", "attention_explorer",
-         "pattern_masks", "pattern_scores", "PATTERNS", "VENDOR_DIR")
+VIEWS = (
+    "Attentions",
+    "get_attentions",
+    "attention_implementation",
+    "encode_one",
+    "plot_attention_heatmap",
+    "plot_attention_grid",
+    "offline_bertviz_html",
+    "head_view",
+    "model_view",
+    "attention_explorer",
+    "pattern_masks",
+    "pattern_scores",
+    "PATTERNS",
+    "VENDOR_DIR",
+)
 
 
 def test_views_live_in_attention_views_and_stay_reachable_from_attention():
@@ -234,9 +248,12 @@ def test_views_live_in_attention_views_and_stay_reachable_from_attention():
         if callable(getattr(views, name)):
             assert getattr(views, name).__module__ == "helpers.attention_views", name
     tree = ast.parse(inspect.getsource(attn))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                for alias in node.names} | {node.module.split(".")[0] for node in ast.walk(tree)
-                                             if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not imported & {"bertviz", "matplotlib", "ipywidgets", "IPython"}  # no view code in the maths
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     assert {"scaled_dot_product_attention", "multi_head_attention", "encoder", "EncoderWeights"} <= defined

@@ -30,17 +30,29 @@ def find_chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    message = ("chromium is not installed: the page check needs a headless browser "
-               "(Debian/Ubuntu: `sudo apt-get install -y chromium`).")
+    message = (
+        "chromium is not installed: the page check needs a headless browser "
+        "(Debian/Ubuntu: `sudo apt-get install -y chromium`)."
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
 
 
 def run_chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}", *NETWORK_CUT,
-               "--virtual-time-budget=10000", *args]
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        *NETWORK_CUT,
+        "--virtual-time-budget=10000",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180)
 
 
@@ -86,7 +98,7 @@ def box_sources(html: str) -> list[str]:
     def offset(pos):
         return line_starts[pos[0] - 1] + pos[1]
 
-    return [html[offset(start):offset(end) + len("</div>")] for start, end in parser.spans if end is not None]
+    return [html[offset(start) : offset(end) + len("</div>")] for start, end in parser.spans if end is not None]
 
 
 @pytest.fixture(scope="module")
@@ -128,11 +140,18 @@ def test_each_view_alone_is_not_blank_in_a_screenshot(page, tmp_path):
     assert len(sources) >= 2
     for i, source in enumerate(sources):
         single = tmp_path / f"view{i}.html"
-        single.write_text(f"<!doctype html><html><body style='margin:0;background:#fff'>{source}</body></html>",
-                          encoding="utf-8")
+        single.write_text(
+            f"<!doctype html><html><body style='margin:0;background:#fff'>{source}</body></html>", encoding="utf-8"
+        )
         shot = keep / f"bertviz_view{i}.png"
-        run_chromium(browser, tmp_path / f"profile{i}", "--window-size=1100,900", f"--screenshot={shot}",
-                     "--hide-scrollbars", single.as_uri())
+        run_chromium(
+            browser,
+            tmp_path / f"profile{i}",
+            "--window-size=1100,900",
+            f"--screenshot={shot}",
+            "--hide-scrollbars",
+            single.as_uri(),
+        )
         assert shot.exists(), f"no screenshot of view {i}"
         image = Image.open(shot).convert("RGB")
         pixels = list(image.getdata())

@@ -53,13 +53,16 @@ def test_augment_text_changes_the_text_deterministically():
     assert augment_text("zzz", rng(), operations=["synonyms"]) == "zzz"  # nothing can change it
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: random_deletion(WORDS, 1.0, rng()), "probability"),
-    (lambda: random_swap(WORDS, -1, rng()), "whole number"),
-    (lambda: synonym_replace(WORDS, 1.5, rng()), "whole number"),
-    (lambda: augment_text("a b", rng(), operations=["back-translation"]), "Unknown augmentation"),
-    (lambda: augment_text("a b", rng(), operations=[]), "Unknown augmentation"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: random_deletion(WORDS, 1.0, rng()), "probability"),
+        (lambda: random_swap(WORDS, -1, rng()), "whole number"),
+        (lambda: synonym_replace(WORDS, 1.5, rng()), "whole number"),
+        (lambda: augment_text("a b", rng(), operations=["back-translation"]), "Unknown augmentation"),
+        (lambda: augment_text("a b", rng(), operations=[]), "Unknown augmentation"),
+    ],
+)
 def test_bad_input_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -67,8 +70,13 @@ def test_bad_input_is_explained(call, message):
 
 def make_ds(counts):
     labels = np.repeat(np.arange(len(counts)), counts).tolist()
-    features = Features({"text": Value("string"), "label": ClassLabel(names=[f"c{i}" for i in range(len(counts))]),
-                         "idx": Value("int64")})
+    features = Features(
+        {
+            "text": Value("string"),
+            "label": ClassLabel(names=[f"c{i}" for i in range(len(counts))]),
+            "idx": Value("int64"),
+        }
+    )
     texts = [f"the movie number {i} was good and funny" for i in range(len(labels))]
     return Dataset.from_dict({"text": texts, "label": labels, "idx": list(range(len(labels)))}, features=features)
 

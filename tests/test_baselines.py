@@ -10,21 +10,43 @@ from sklearn.metrics import f1_score
 import helpers
 from helpers import baselines
 from helpers.baselines import (
-    DEFAULT_KINDS, KINDS, RESULT_COLUMNS, class_scores, describe_kind, evaluate_baseline, fit_baselines,
-    make_baseline, misclassified, top_features, unknown_words,
+    DEFAULT_KINDS,
+    KINDS,
+    RESULT_COLUMNS,
+    class_scores,
+    describe_kind,
+    evaluate_baseline,
+    fit_baselines,
+    make_baseline,
+    misclassified,
+    top_features,
+    unknown_words,
 )
 
-GOOD = ["great film, loved it", "a wonderful and great story", "loved the wonderful acting", "great great fun",
-        "wonderful, simply loved it", "a great wonderful cast"]
-BAD = ["awful film, hated it", "a boring and awful story", "hated the boring acting", "awful awful mess",
-       "boring, simply hated it", "an awful boring cast"]
+GOOD = [
+    "great film, loved it",
+    "a wonderful and great story",
+    "loved the wonderful acting",
+    "great great fun",
+    "wonderful, simply loved it",
+    "a great wonderful cast",
+]
+BAD = [
+    "awful film, hated it",
+    "a boring and awful story",
+    "hated the boring acting",
+    "awful awful mess",
+    "boring, simply hated it",
+    "an awful boring cast",
+]
 NAMES = ["negative", "positive"]
 
 
 def toy(texts_good=GOOD, texts_bad=BAD) -> Dataset:
     features = Features({"text": Value("string"), "label": ClassLabel(names=NAMES)})
-    return Dataset.from_dict({"text": texts_bad + texts_good, "label": [0] * len(texts_bad) + [1] * len(texts_good)},
-                             features=features)
+    return Dataset.from_dict(
+        {"text": texts_bad + texts_good, "label": [0] * len(texts_bad) + [1] * len(texts_good)}, features=features
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +90,10 @@ def test_shared_vectorizers_give_the_same_models_as_separate_fits(toy_dsd):
     probe = ["great but boring", "hated the wonderful cast", "loved it"]
     for kind, pipe in pipes.items():
         alone = make_baseline(kind, min_df=1).fit(toy_dsd["train"]["text"], toy_dsd["train"]["label"])
-        np.testing.assert_allclose(pipe.decision_function(probe) if kind.endswith("svm") else pipe.predict_proba(probe),
-                                   alone.decision_function(probe) if kind.endswith("svm") else alone.predict_proba(probe))
+        np.testing.assert_allclose(
+            pipe.decision_function(probe) if kind.endswith("svm") else pipe.predict_proba(probe),
+            alone.decision_function(probe) if kind.endswith("svm") else alone.predict_proba(probe),
+        )
     assert pipes["tfidf_lr"].named_steps["vectorizer"] is not pipes["tfidf_svm"].named_steps["vectorizer"]
 
 
@@ -80,8 +104,9 @@ def test_macro_f1_matches_sklearn_on_the_same_predictions():
     labels = rng.integers(0, 3, size=60)
     features = Features({"text": Value("string"), "label": ClassLabel(names=["a", "b", "c"])})
     ds = Dataset.from_dict({"text": texts, "label": labels.tolist()}, features=features)
-    dsd = DatasetDict({"train": ds.select(range(40)), "validation": ds.select(range(40, 60)),
-                       "test": ds.select(range(40, 60))})
+    dsd = DatasetDict(
+        {"train": ds.select(range(40)), "validation": ds.select(range(40, 60)), "test": ds.select(range(40, 60))}
+    )
     table, pipes = fit_baselines(dsd, ["bow_nb", "tfidf_svm"], min_df=1, return_pipelines=True)
     for kind, pipe in pipes.items():
         predicted = pipe.predict(texts[40:])
@@ -124,8 +149,14 @@ def test_top_features_name_the_class_words(kind, toy_dsd):
 
 
 def test_top_features_multiclass_and_errors():
-    texts = ["goal match team", "team goal win", "vote party minister", "minister vote election",
-             "chip software phone", "phone software chip"]
+    texts = [
+        "goal match team",
+        "team goal win",
+        "vote party minister",
+        "minister vote election",
+        "chip software phone",
+        "phone software chip",
+    ]
     pipe = make_baseline("tfidf_lr", min_df=1, ngram_range=(1, 1)).fit(texts, [0, 0, 1, 1, 2, 2])
     top = top_features(pipe, ["sport", "politics", "tech"], k=2)
     assert set(top.loc[top["label"] == "politics", "feature"]) <= {"vote", "minister", "party", "election"}
@@ -197,8 +228,9 @@ def test_auto_tokens_choose_characters_for_chinese_and_words_for_english():
 @pytest.mark.skipif(not HAS_JIEBA, reason="jieba is not installed")
 def test_jieba_words():
     assert baselines.jieba_words(ZH_SENTENCE) == ["这部", "电影", "不", "好看", "，", "但是", "音乐", "很棒"]
-    table, pipes = baselines.fit_baselines(_zh_data(), ["bow_nb", "tfidf_lr"], splits=["validation"],
-                                           tokens="jieba", return_pipelines=True)
+    table, pipes = baselines.fit_baselines(
+        _zh_data(), ["bow_nb", "tfidf_lr"], splits=["validation"], tokens="jieba", return_pipelines=True
+    )
     assert table.attrs["tokens"] == "jieba" and "好看" in pipes["tfidf_lr"].named_steps["vectorizer"].vocabulary_
     assert (table["validation_accuracy"] > 0.6).all()
 

@@ -18,8 +18,9 @@ def load_bench():
 
 def test_cpu_small_benchmark_writes_the_table(tmp_path, tokenizer):
     bench = load_bench()
-    table = bench.main(["--device", "cpu", "--small", "--n-short", "40", "--n-fixed", "8", "--n-infer", "16",
-                        "--out", str(tmp_path)])
+    table = bench.main(
+        ["--device", "cpu", "--small", "--n-short", "40", "--n-fixed", "8", "--n-infer", "16", "--out", str(tmp_path)]
+    )
     assert list(table.columns) == bench.COLUMNS
     arms = [f"{k}: {v}" for k, v in bench.ARMS.items()]
     for workload in ("short", "fixed128"):
@@ -59,8 +60,23 @@ def test_flops_formula():
 def test_data_parallel_arm_runs_one_and_two_cpu_processes(tmp_path):
     """The data-parallel arm (issue 16) on CPU processes: two rows and the scaling efficiency, not a timed test."""
     bench = load_bench()
-    table = bench.main(["--device", "cpu", "--small", "--workloads", "short", "--arms", "--no-inference",
-                        "--n-short", "48", "--data-parallel", "2", "--out", str(tmp_path)])
+    table = bench.main(
+        [
+            "--device",
+            "cpu",
+            "--small",
+            "--workloads",
+            "short",
+            "--arms",
+            "--no-inference",
+            "--n-short",
+            "48",
+            "--data-parallel",
+            "2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert table.arm.tolist() == ["DP: helpers.train x1 process", "DP: helpers.train x2 processes"]
     assert table.batch.tolist() == [32, 64]  # the same micro-batch per process: twice the effective batch
     assert (table.seq_per_s > 0).all() and table.scaling.isna().tolist() == [True, False]

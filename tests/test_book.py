@@ -19,7 +19,7 @@ def no_myst(monkeypatch):
 def glued(monkeypatch):
     """The book build: myst-nb's glue is there; record what it receives."""
     calls = []
-    monkeypatch.setattr(book, "myst_glue", lambda: (lambda name, value, display: calls.append((name, value, display))))
+    monkeypatch.setattr(book, "myst_glue", lambda: lambda name, value, display: calls.append((name, value, display)))
     return calls
 
 
@@ -87,5 +87,6 @@ def test_every_chapter_has_an_estimate_within_the_class_budget():
 def test_readme_shows_the_estimate_table():
     from test_book_structure import ROOT
 
-    assert book.t4_table() in (ROOT / "README.md").read_text(), \
+    assert book.t4_table() in (ROOT / "README.md").read_text(), (
         "README's T4 table is stale: paste the output of `python -c 'import helpers.book as b; print(b.t4_table())'`"
+    )

@@ -10,8 +10,16 @@ import re
 
 def test_every_page_is_built(built_site):
     for site in ("", "zh/"):  # the English site and the Chinese one (book/_ext/build_language.py)
-        for page in ["index", "book/intro", "book/01_background", "book/02_attention", "book/03_pretraining",
-                     "book/04_fine_tuning", "book/05_evaluation", "book/06_faq"]:
+        for page in [
+            "index",
+            "book/intro",
+            "book/01_background",
+            "book/02_attention",
+            "book/03_pretraining",
+            "book/04_fine_tuning",
+            "book/05_evaluation",
+            "book/06_faq",
+        ]:
             assert (built_site / f"{site}{page}.html").exists(), site + page
 
 

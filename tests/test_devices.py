@@ -33,11 +33,19 @@ import helpers.env
 import helpers.pretraining as pt
 from helpers import compress, evaluate, explain, long_text, rnn, training
 
-TEXTS = ["a charming, funny film", "dull and far too long", "not bad at all", "the plot makes no sense",
-         "a delight from start to finish", "i want those two hours back"]
+TEXTS = [
+    "a charming, funny film",
+    "dull and far too long",
+    "not bad at all",
+    "the plot makes no sense",
+    "a delight from start to finish",
+    "i want those two hours back",
+]
 LABELS = [1, 0, 1, 0, 1, 0]
-DOCS = ["Dr. Smith arrives in a small town. He finds the mayor missing! Nobody will talk to him.",
-        "A young chef opens a restaurant in Paris. Her first review is a disaster. She cooks for her critics."]
+DOCS = [
+    "Dr. Smith arrives in a small town. He finds the mayor missing! Nobody will talk to him.",
+    "A young chef opens a restaurant in Paris. Her first review is a disaster. She cooks for her critics.",
+]
 CUDA = torch.cuda.is_available()
 
 
@@ -78,8 +86,7 @@ def bert_runs_through_on_meta(monkeypatch):
 
 def tiny_pretraining_model(tokenizer):
     torch.manual_seed(0)
-    model, _ = pt.add_pretraining_heads(pt.tiny_bert_config(len(tokenizer), hidden_size=32, num_layers=1,
-                                                            num_heads=2))
+    model, _ = pt.add_pretraining_heads(pt.tiny_bert_config(len(tokenizer), hidden_size=32, num_layers=1, num_heads=2))
     return model
 
 
@@ -91,10 +98,12 @@ def rnn_data(tokenizer):
 # Each entry: kind ("train" or "predict"), and a builder(tokenizer, spy, monkeypatch) -> call(**device_kwargs).
 # The builder makes fresh models and has the spy watch every model that does the work.
 
+
 def _train(tok, spy, mp):
     model = spy.watch(tiny_bert_classifier(num_labels=2))
-    return lambda **kw: training.train(model, (TEXTS, LABELS), (TEXTS, LABELS), tokenizer=tok, epochs=1,
-                                       batch_size=4, progress=False, **kw)
+    return lambda **kw: training.train(
+        model, (TEXTS, LABELS), (TEXTS, LABELS), tokenizer=tok, epochs=1, batch_size=4, progress=False, **kw
+    )
 
 
 def _train_rnn(tok, spy, mp):
@@ -114,15 +123,27 @@ def _predict_rnn(tok, spy, mp):
 def _distill(tok, spy, mp):
     teacher = spy.watch(tiny_bert_classifier(num_labels=2))
     student = spy.watch(compress.truncate_layers(tiny_bert_classifier(num_labels=2), 1))
-    return lambda **kw: compress.distill(student, teacher, tok, TEXTS, LABELS, eval_texts=TEXTS, eval_labels=LABELS,
-                                         epochs=1, batch_size=4, progress=False, **kw)
+    return lambda **kw: compress.distill(
+        student,
+        teacher,
+        tok,
+        TEXTS,
+        LABELS,
+        eval_texts=TEXTS,
+        eval_labels=LABELS,
+        epochs=1,
+        batch_size=4,
+        progress=False,
+        **kw,
+    )
 
 
 def _train_pretraining(tok, spy, mp):
     model = spy.watch(tiny_pretraining_model(tok))
     examples = pt.make_nsp_pairs(DOCS, tok, seed=0)
-    return lambda **kw: pt.train_pretraining(model, examples, tok, steps=2, batch_size=4, trainable="all",
-                                             progress=False, **kw)
+    return lambda **kw: pt.train_pretraining(
+        model, examples, tok, steps=2, batch_size=4, trainable="all", progress=False, **kw
+    )
 
 
 def _features(tok, model):
@@ -170,8 +191,9 @@ def _fine_tune_classifier(tok, spy, mp):
     real = pt.classifier_from_encoder
     mp.setattr(pt, "classifier_from_encoder", lambda *a, **k: spy.watch(real(*a, **k)))  # watch the copy it trains
     data = datasets.Dataset.from_dict({"text": TEXTS, "label": LABELS})
-    return lambda **kw: pt.fine_tune_classifier(encoder, tok, data, data, epochs=1, batch_size=4, max_length=16,
-                                                progress=False, **kw)
+    return lambda **kw: pt.fine_tune_classifier(
+        encoder, tok, data, data, epochs=1, batch_size=4, max_length=16, progress=False, **kw
+    )
 
 
 def _integrated_gradients(tok, spy, mp):
@@ -288,8 +310,9 @@ def assert_on_cpu(value, path="result"):
         for i, v in enumerate(value):
             assert_on_cpu(v, f"{path}[{i}]")
     else:
-        assert isinstance(value, (int, float, str, np.ndarray, np.generic, pd.DataFrame, type(None))), \
+        assert isinstance(value, (int, float, str, np.ndarray, np.generic, pd.DataFrame, type(None))), (
             f"{path} is a {type(value).__name__}"
+        )
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
@@ -304,6 +327,7 @@ def test_entry_point_runs_on_cuda_and_returns_cpu_results(name, tokenizer, monke
 
 # --- CPU on purpose: int8 quantisation and CPU latency copy the model, never move it ----------------------------
 
+
 def test_distill_moves_the_student_and_puts_the_teacher_back(tokenizer, monkeypatch):
     teacher, student = tiny_bert_classifier(num_labels=2), tiny_bert_classifier(num_labels=2)
     moves = []
@@ -315,8 +339,11 @@ def test_distill_moves_the_student_and_puts_the_teacher_back(tokenizer, monkeypa
         return real_to(self, *args, **kwargs)
 
     monkeypatch.setattr(torch.nn.Module, "to", spy_to)
-    run_on_meta(lambda: compress.distill(student, teacher, tokenizer, TEXTS, LABELS, epochs=1, batch_size=4,
-                                         progress=False, device="meta"))
+    run_on_meta(
+        lambda: compress.distill(
+            student, teacher, tokenizer, TEXTS, LABELS, epochs=1, batch_size=4, progress=False, device="meta"
+        )
+    )
     assert {p.device.type for p in student.parameters()} == {"meta"}  # the student moved, in place
     # the teacher went to meta for its logits and was then sent back to the CPU (which a meta model cannot
     # do: no data; that is the error run_on_meta accepted; on a GPU it comes back, see the cuda test below)
@@ -331,8 +358,17 @@ def test_cpu_results_leave_a_gpu_model_on_the_gpu(tokenizer):
     assert compress.cpu_latency(model, tokenizer, TEXTS, max_length=16, repeats=1).median > 0
     assert next(model.parameters()).device.type == "cuda"
     teacher = tiny_bert_classifier(num_labels=2).to("cuda")
-    compress.distill(tiny_bert_classifier(num_labels=2), teacher, tokenizer, TEXTS, LABELS, epochs=1, batch_size=4,
-                     progress=False, device="cpu")
+    compress.distill(
+        tiny_bert_classifier(num_labels=2),
+        teacher,
+        tokenizer,
+        TEXTS,
+        LABELS,
+        epochs=1,
+        batch_size=4,
+        progress=False,
+        device="cpu",
+    )
     assert next(teacher.parameters()).device.type == "cuda"  # run on the CPU for its logits, then put back
 
 
@@ -362,7 +398,16 @@ def test_a_torch_device_object_works_as_well_as_a_string(tokenizer):
     spy = DeviceSpy()
     model = spy.watch(tiny_bert_classifier(num_labels=2))
     assert evaluate.predict(model, tokenizer, TEXTS, device=torch.device("cpu")).probs.shape == (len(TEXTS), 2)
-    run_on_meta(lambda: training.train(model, (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=4,
-                                       progress=False, device=torch.device("meta")))
+    run_on_meta(
+        lambda: training.train(
+            model,
+            (TEXTS, LABELS),
+            tokenizer=tokenizer,
+            epochs=1,
+            batch_size=4,
+            progress=False,
+            device=torch.device("meta"),
+        )
+    )
     assert {p.device.type for p in model.parameters()} == {"meta"}
     assert {d for _, ds in spy.seen for d in ds} == {"cpu", "meta"}  # first the prediction, then the training

@@ -42,23 +42,55 @@ def torchrun(jobs: list[dict], folder: Path, name: str) -> subprocess.CompletedP
     launcher = Path(sys.executable).with_name("torchrun")
     command = [str(launcher)] if launcher.exists() else [sys.executable, "-m", "torch.distributed.run"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.run([*command, "--standalone", "--nproc_per_node=2", str(WORKER), str(spec)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [*command, "--standalone", "--nproc_per_node=2", str(WORKER), str(spec)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 @pytest.fixture(scope="module")
 def launches(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ddp")
-    first = torchrun([{"out": str(folder / "full.pt"), "batch_size": 4},
-                      {"out": str(folder / "never.pt"), "batch_size": 4, "checkpoint_dir": str(folder / "cut"),
-                       "checkpoint_every": 2, "interrupt_at": 5}], folder, "first")
+    first = torchrun(
+        [
+            {"out": str(folder / "full.pt"), "batch_size": 4},
+            {
+                "out": str(folder / "never.pt"),
+                "batch_size": 4,
+                "checkpoint_dir": str(folder / "cut"),
+                "checkpoint_every": 2,
+                "interrupt_at": 5,
+            },
+        ],
+        folder,
+        "first",
+    )
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     shutil.copytree(folder / "cut", folder / "cut_for_one")  # the interrupted state, for a one-process resume
-    second = torchrun([{"out": str(folder / "resumed.pt"), "batch_size": 4, "checkpoint_dir": str(folder / "cut"),
-                        "checkpoint_every": 2, "resume": True},
-                       {"out": str(folder / "oom.pt"), "batch_size": 4, "oom_rank": 1}], folder, "second")
-    return {"folder": folder, "first": first, "second": second,
-            "full": torch.load(folder / "full.pt", weights_only=False)}
+    second = torchrun(
+        [
+            {
+                "out": str(folder / "resumed.pt"),
+                "batch_size": 4,
+                "checkpoint_dir": str(folder / "cut"),
+                "checkpoint_every": 2,
+                "resume": True,
+            },
+            {"out": str(folder / "oom.pt"), "batch_size": 4, "oom_rank": 1},
+        ],
+        folder,
+        "second",
+    )
+    return {
+        "folder": folder,
+        "first": first,
+        "second": second,
+        "full": torch.load(folder / "full.pt", weights_only=False),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +106,7 @@ def max_difference(a: dict, b: dict) -> float:
 
 # --- the sharded sampler: every example once per epoch across ranks, the same number of steps on each ---------------
 
+
 @pytest.mark.parametrize("n, batch, world", [(24, 8, 2), (203, 16, 3), (52, 12, 4)])
 def test_shards_cover_every_example_once_with_equal_steps(n, batch, world):
     lengths = np.random.default_rng(0).integers(3, 60, size=n)
@@ -87,8 +120,9 @@ def test_shards_cover_every_example_once_with_equal_steps(n, batch, world):
             shards = [r[b] for r in ranks]
             assert all(len(rows) >= 1 for rows, _, _ in shards)
             assert {len(rows) for rows, _, _ in shards} <= {len(shards[0][0]), len(shards[0][0]) - 1}  # balanced
-            assert torch.equal(torch.sort(torch.cat([rows for rows, _, _ in shards])).values,
-                               torch.sort(shards[0][2]).values)  # the shards make up the whole batch
+            assert torch.equal(
+                torch.sort(torch.cat([rows for rows, _, _ in shards])).values, torch.sort(shards[0][2]).values
+            )  # the shards make up the whole batch
 
 
 def test_a_batch_some_process_would_miss_is_refused():
@@ -102,6 +136,7 @@ def test_a_batch_some_process_would_miss_is_refused():
 
 
 # --- bad setups: clear errors ------------------------------------------------------------------------------------
+
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_cuda_asked_for_where_there_is_none():
@@ -126,9 +161,11 @@ def test_an_unavailable_backend_is_named(monkeypatch):
 
 # --- two processes against one --------------------------------------------------------------------------------
 
+
 def test_two_processes_match_one_with_the_same_effective_batch(launches, tokenizer):
-    one = train(worker.tiny_model(), (worker.TEXTS, worker.LABELS), worker.EVAL,
-                **worker.settings({"batch_size": 8}, tokenizer))
+    one = train(
+        worker.tiny_model(), (worker.TEXTS, worker.LABELS), worker.EVAL, **worker.settings({"batch_size": 8}, tokenizer)
+    )
     two = launches["full"]
     assert max_difference(one.model.state_dict(), two["weights"]) < TOLERANCE
     assert two["config"]["effective_batch"] == one.config["effective_batch"] == 8
@@ -145,13 +182,18 @@ def test_an_interrupted_two_process_run_resumes_to_the_same_weights(launches):
     resumed = torch.load(launches["folder"] / "resumed.pt", weights_only=False)
     assert second.stdout.count("Resumed from") == 1 and "at step 4 (epoch 2, batch 1)" in second.stdout
     assert all(torch.equal(v, resumed["weights"][k]) for k, v in launches["full"]["weights"].items())  # bitwise
-    assert resumed["history"] == launches["full"]["history"] | {k: resumed["history"][k] for k in
-                                                                 ("seq_per_s", "tokens_per_s", "seconds")}
+    assert resumed["history"] == launches["full"]["history"] | {
+        k: resumed["history"][k] for k in ("seq_per_s", "tokens_per_s", "seconds")
+    }
 
 
 def test_one_process_resumes_a_two_process_checkpoint(launches, tokenizer):
-    job = {"batch_size": 8, "checkpoint_dir": str(launches["folder"] / "cut_for_one"), "checkpoint_every": 2,
-           "resume": True}
+    job = {
+        "batch_size": 8,
+        "checkpoint_dir": str(launches["folder"] / "cut_for_one"),
+        "checkpoint_every": 2,
+        "resume": True,
+    }
     one = train(worker.tiny_model(), (worker.TEXTS, worker.LABELS), worker.EVAL, **worker.settings(job, tokenizer))
     assert any("written by 2 process(es) and continues in 1" in note for note in one.notes)
     assert max_difference(one.model.state_dict(), launches["full"]["weights"]) < TOLERANCE

@@ -37,8 +37,10 @@ def hub_online(monkeypatch):
 
 def _no_network(monkeypatch):
     """Make any network check fail the test: the offline-hub path must not open a connection."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("setup() opened a network connection although HF_HUB_OFFLINE=1")
+
     monkeypatch.setattr(henv, "hub_reachable", refuse)
     monkeypatch.setattr(henv.socket, "create_connection", refuse)
 
@@ -105,8 +107,11 @@ def test_model_in_cache_reads_a_real_hub_cache_layout(monkeypatch, tmp_path):
     (repo / "refs" / "main").write_text("a" * 40)
     (repo / "snapshots" / ("a" * 40) / "config.json").write_text("{}")
     real = huggingface_hub.try_to_load_from_cache
-    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache",
-                        lambda repo_id, filename, **kw: real(repo_id, filename, cache_dir=tmp_path, **kw))
+    monkeypatch.setattr(
+        huggingface_hub,
+        "try_to_load_from_cache",
+        lambda repo_id, filename, **kw: real(repo_id, filename, cache_dir=tmp_path, **kw),
+    )
     assert henv.model_in_cache("bert-base-uncased")
     assert not henv.model_in_cache("bert-large-uncased")
 
@@ -139,8 +144,10 @@ def test_setup_prints_one_short_block(capsys):
 def test_setup_seeds_everything():
     helpers.setup(seed=7, verbose=False)
     a = torch.rand(3)
-    import numpy as np
     import random
+
+    import numpy as np
+
     b, c = np.random.rand(), random.random()
     helpers.setup(seed=7, verbose=False)
     assert torch.equal(a, torch.rand(3)) and b == np.random.rand() and c == random.random()
@@ -190,10 +197,12 @@ def test_versions_are_reported():
     assert set(v) >= {"python", "torch", "transformers", "datasets", "scikit-learn"}
 
 
-@pytest.mark.parametrize("precision, dtype", [("fp32", torch.float32), ("bf16", torch.bfloat16),
-                                              ("fp16", torch.float16)])
+@pytest.mark.parametrize(
+    "precision, dtype", [("fp32", torch.float32), ("bf16", torch.bfloat16), ("fp16", torch.float16)]
+)
 def test_autocast_for_runs_the_forward_in_the_chosen_precision(precision, dtype):
-    """autocast_for lives beside best_precision, where the precision is chosen; on a CPU it autocasts only when asked."""
+    """autocast_for lives beside best_precision, where the precision is chosen; on a CPU it autocasts only when
+    asked."""
     a = torch.ones(4, 4)
     with helpers.env.autocast_for("cpu", precision):
         assert (a @ a).dtype == dtype

@@ -3,14 +3,20 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_bert_classifier
 import torch
+from conftest import tiny_bert_classifier
 
 from helpers.evaluate import accuracy_and_f1, encode_texts, predict
 
-TEXTS = ["a long and winding sentence about a film that goes on and on without saying much at all",
-         "great", "not good", "an utterly charming, funny and touching film", "meh",
-         "the worst thing i have seen this year, by a long way", "fine"]
+TEXTS = [
+    "a long and winding sentence about a film that goes on and on without saying much at all",
+    "great",
+    "not good",
+    "an utterly charming, funny and touching film",
+    "meh",
+    "the worst thing i have seen this year, by a long way",
+    "fine",
+]
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +71,17 @@ from sklearn.calibration import calibration_curve  # noqa: E402
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # noqa: E402
 
 from helpers.evaluate import (  # noqa: E402
-    classification_table, confusion_counts, contains_any, expected_calibration_error, fit_temperature,
-    logits_for_texts, most_confident_mistakes, nll, reliability_bins, scores_from_counts, temperature_scale,
+    classification_table,
+    confusion_counts,
+    contains_any,
+    expected_calibration_error,
+    fit_temperature,
+    logits_for_texts,
+    most_confident_mistakes,
+    nll,
+    reliability_bins,
+    scores_from_counts,
+    temperature_scale,
 )
 
 
@@ -93,8 +108,11 @@ def test_scores_from_counts_match_sklearn(k, seed):
         np.testing.assert_allclose(row["recall"], r, atol=1e-12)
         np.testing.assert_allclose(row["f1"], f, atol=1e-12)
     table = classification_table(labels, preds, names)
-    np.testing.assert_allclose(table.loc[names + ["macro avg", "weighted avg"], ["precision", "recall", "f1"]],
-                               ours[["precision", "recall", "f1"]], atol=1e-12)
+    np.testing.assert_allclose(
+        table.loc[names + ["macro avg", "weighted avg"], ["precision", "recall", "f1"]],
+        ours[["precision", "recall", "f1"]],
+        atol=1e-12,
+    )
     assert table.loc["accuracy", "f1"] == pytest.approx(np.mean(labels == preds))
 
 
@@ -149,8 +167,9 @@ def test_fit_temperature_never_raises_nll(seed):
 def test_temperature_matches_torch_softmax_and_bad_input():
     logits = np.array([[2.0, 0.0], [0.0, 1.0]])
     np.testing.assert_allclose(temperature_scale(logits, 2.0), torch.softmax(torch.tensor(logits) / 2, -1).numpy())
-    assert nll(logits, [0, 1]) == pytest.approx(float(torch.nn.functional.cross_entropy(torch.tensor(logits),
-                                                                                        torch.tensor([0, 1]))))
+    assert nll(logits, [0, 1]) == pytest.approx(
+        float(torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor([0, 1])))
+    )
     with pytest.raises(ValueError, match="positive"):
         temperature_scale(logits, 0.0)
     with pytest.raises(ValueError, match="2 rows of logits but 3 labels"):

@@ -27,27 +27,51 @@ def exercise_calls(path: Path) -> list[tuple[str, list[str]]]:
         source = "".join(cell["source"])
         source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
         for node in ast.walk(ast.parse(source)):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "exercise"
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "check"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "exercise"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "check"
+            ):
                 calls.append((node.args[0].value, [k.arg for k in node.keywords]))
     return calls
 
 
 def notebook_calls() -> dict[str, list[str]]:
     """Chapter number ("1") -> the exercise ids its book notebook passes to check.exercise, in order."""
-    return {str(int(path.name[:2])): [i for i, _ in exercise_calls(path)]
-            for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))}
+    return {
+        str(int(path.name[:2])): [i for i, _ in exercise_calls(path)]
+        for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    }
 
 
 def test_registry_lists_one_checker_per_exercise():
-    assert list(check.EXERCISES) == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "4.1", "4.2",
-                                     "5.1", "5.2", "6.1", "6.2"]
+    assert list(check.EXERCISES) == [
+        "1.1",
+        "1.2",
+        "1.3",
+        "2.1",
+        "2.2",
+        "2.3",
+        "3.1",
+        "3.2",
+        "3.3",
+        "4.1",
+        "4.2",
+        "5.1",
+        "5.2",
+        "6.1",
+        "6.2",
+        "7.1",
+        "7.2",
+    ]
     assert all(callable(fn) and fn.__doc__ for fn in check.EXERCISES.values())
 
 
 def test_every_exercise_a_notebook_calls_is_registered_and_every_checker_is_called():
     calls = notebook_calls()
-    assert sorted(calls) == ["1", "2", "3", "4", "5", "6"]
+    assert sorted(calls) == ["1", "2", "3", "4", "5", "6", "7"]
     called = [i for ids in calls.values() for i in ids]
     assert not set(called) - set(exercises.EXERCISES), "a notebook calls an exercise that has no checker"
     assert not set(exercises.EXERCISES) - set(called), "a checker that no notebook calls"
@@ -113,16 +137,4 @@ def test_a_function_called_with_the_wrong_arguments_is_reported_without_a_line(c
     assert "on the input [], your function raised TypeError: " in out and "(line" not in out, out
 
 
-def function_lengths(path: Path):
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield node.name, node.end_lineno - node.lineno + 1
-
-
-MODULES = sorted((ROOT / "helpers" / "exercises").glob("*.py")) + [ROOT / "helpers" / "check.py"]
-
-
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
-def test_no_checker_function_is_longer_than_80_lines(path):
-    long = {name: n for name, n in function_lengths(path) if n > 80}
-    assert not long, f"functions over 80 lines (def to last line) in {path.name}: {long}"
+# The length of every checker is held by tests/test_code_shape.py, as for the rest of helpers/.

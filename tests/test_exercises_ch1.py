@@ -19,11 +19,19 @@ from sklearn.pipeline import make_pipeline
 import helpers.check as check
 from helpers.exercises import ch1
 
-TEXTS = ["A predictable plot, but fun.", "Predictable and dull; predictable again.", "A fine film.",
-         "Nothing here is predictable!", "Dull, dull, dull.", "The acting was fine.", "Fun and fine."]
+TEXTS = [
+    "A predictable plot, but fun.",
+    "Predictable and dull; predictable again.",
+    "A fine film.",
+    "Nothing here is predictable!",
+    "Dull, dull, dull.",
+    "The acting was fine.",
+    "Fun and fine.",
+]
 
 
 # ---------------------------------------------------------------------------------------------- 1.1 idf
+
 
 def sklearn_idf(word="predictable"):
     vec = TfidfVectorizer().fit(TEXTS)
@@ -39,15 +47,18 @@ def test_idf_accepts_the_scikit_learn_value(capsys):
     assert ok
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda n, df: math.log(n / df) + 1, "adds 1 to both n and df"),
-    (lambda n, df: math.log((1 + n) / (1 + df)), "ends with + 1"),
-    (lambda n, df: math.log10((1 + n) / (1 + df)) + 1, "base-10"),
-    (lambda n, df: float(df), "this is df"),
-    (lambda n, df: df / n, "share of texts"),
-    (lambda n, df: math.log((1 + n) / (1 + 4)) + 1, "not how often it occurs"),  # 4 occurrences, 3 texts
-    (lambda n, df: 2.5, "Hint"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda n, df: math.log(n / df) + 1, "adds 1 to both n and df"),
+        (lambda n, df: math.log((1 + n) / (1 + df)), "ends with + 1"),
+        (lambda n, df: math.log10((1 + n) / (1 + df)) + 1, "base-10"),
+        (lambda n, df: float(df), "this is df"),
+        (lambda n, df: df / n, "share of texts"),
+        (lambda n, df: math.log((1 + n) / (1 + 4)) + 1, "not how often it occurs"),  # 4 occurrences, 3 texts
+        (lambda n, df: 2.5, "Hint"),
+    ],
+)
 def test_idf_recognises_typical_slips(capsys, wrong, hint):
     analyzer = CountVectorizer().build_analyzer()
     n, df = len(TEXTS), sum("predictable" in analyzer(t) for t in TEXTS)
@@ -56,14 +67,16 @@ def test_idf_recognises_typical_slips(capsys, wrong, hint):
     assert not ok and hint in out
 
 
-@pytest.mark.parametrize("answer, hint", [(None, "no answer yet"), ("1.5", "one number"), ([1.0, 2.0], "one number"),
-                                          (True, "one number")])
+@pytest.mark.parametrize(
+    "answer, hint", [(None, "no answer yet"), ("1.5", "one number"), ([1.0, 2.0], "one number"), (True, "one number")]
+)
 def test_idf_non_answers(capsys, answer, hint):
     ok, out = verdict(capsys, check.exercise, "1.1", answer, texts=TEXTS)
     assert not ok and hint in out
 
 
 # ---------------------------------------------------------------------------------------------- 1.2 macro-F1
+
 
 @pytest.fixture(scope="module")
 def three_classes():
@@ -88,13 +101,27 @@ def test_macro_f1_accepts_the_scikit_learn_value(capsys, three_classes):
     assert ok and "per-class" in out
 
 
-@pytest.mark.parametrize("kind, hint", [("accuracy", "accuracy"), ("weighted", "weighted"), ("class0", "class 0"),
-                                        ("percent", "percentage"), ("other", "Hint"), ("above1", "between 0 and 1")])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("accuracy", "accuracy"),
+        ("weighted", "weighted"),
+        ("class0", "class 0"),
+        ("percent", "percentage"),
+        ("other", "Hint"),
+        ("above1", "between 0 and 1"),
+    ],
+)
 def test_macro_f1_recognises_typical_slips(capsys, three_classes, kind, hint):
     model, data, y, p = three_classes
-    value = {"accuracy": accuracy_score(y, p), "weighted": f1_score(y, p, average="weighted"),
-             "class0": f1_score(y, p, average=None)[0], "percent": 100 * f1_score(y, p, average="macro"),
-             "other": 0.123, "above1": 1.7}[kind]
+    value = {
+        "accuracy": accuracy_score(y, p),
+        "weighted": f1_score(y, p, average="weighted"),
+        "class0": f1_score(y, p, average=None)[0],
+        "percent": 100 * f1_score(y, p, average="macro"),
+        "other": 0.123,
+        "above1": 1.7,
+    }[kind]
     ok, out = verdict(capsys, ch1.macro_f1_by_hand, value, model=model, data=data)
     assert not ok and hint in out
 
@@ -109,6 +136,7 @@ def test_missing_chapter_objects_are_a_notebook_error(three_classes):
 
 
 # ---------------------------------------------------------------------------------------------- 1.3 negation
+
 
 def reference_mark_negation(words):
     out, negated = [], False
@@ -167,14 +195,22 @@ def _not_written(words):
     raise NotImplementedError("write mark_negation here")
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (None, "no answer yet"), ("not a function", "pass the function"), (_not_written, "not written yet"),
-    (_in_place, "in place"), (lambda words: None, "forget the `return`"),
-    (_no_scope_end, "Punctuation is never marked"),
-    (_marks_negation_word, "negation word itself"), (_first_word_only, "not only the first"),
-    (_crashes, "IndexError"), (lambda words: [w.upper() for w in words], "should be"),
-    (lambda words: words + ["!"], "one item per input item"),
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (None, "no answer yet"),
+        ("not a function", "pass the function"),
+        (_not_written, "not written yet"),
+        (_in_place, "in place"),
+        (lambda words: None, "forget the `return`"),
+        (_no_scope_end, "Punctuation is never marked"),
+        (_marks_negation_word, "negation word itself"),
+        (_first_word_only, "not only the first"),
+        (_crashes, "IndexError"),
+        (lambda words: [w.upper() for w in words], "should be"),
+        (lambda words: words + ["!"], "one item per input item"),
+    ],
+)
 def test_negation_recognises_typical_mistakes(capsys, fn, hint):
     ok, out = verdict(capsys, ch1.mark_negation_function, fn)
     assert not ok and hint in out
@@ -182,9 +218,14 @@ def test_negation_recognises_typical_mistakes(capsys, fn, hint):
 
 # ---------------------------------------------------------------------------------------------- every function exercise
 
-@pytest.mark.parametrize("checker, exercise_id, name", [
-    (ch1.mark_negation_function, "1.3", "mark_negation"),
-], ids=["1.3"])
+
+@pytest.mark.parametrize(
+    "checker, exercise_id, name",
+    [
+        (ch1.mark_negation_function, "1.3", "mark_negation"),
+    ],
+    ids=["1.3"],
+)
 @pytest.mark.parametrize("case", GUARD_CASES)
 def test_function_exercises_report_non_functions_and_crashes(capsys, checker, exercise_id, name, case):
     """The shared guard and the shared call: None, a non-function, the stub and a crash are messages, not errors."""

@@ -20,6 +20,7 @@ from helpers.exercises import ch2
 
 # ---------------------------------------------------------------------------------------------- 2.1 attention
 
+
 def good_attention(q, k, v, mask=None):
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
     if mask is not None:
@@ -71,14 +72,23 @@ def _not_written_attention(q, k, v, mask=None):
     raise NotImplementedError("write my_attention here")
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (None, "no answer yet"), (_not_written_attention, "not written yet"), (_unscaled, "not scaled"),
-    (_wrong_axis, "wrong axis"), (_ignores_mask, "mask is ignored"), (_swapped, "wrong order"),
-    (lambda q, k, v, mask=None: good_attention(q, k, v, mask)[0], "one tensor"),
-    (lambda q, k, v, mask=None: (2 * good_attention(q, k, v, mask)[0], good_attention(q, k, v, mask)[1]),
-     "output is not"),
-    (lambda q, k, v: good_attention(q, k, v), "TypeError"),  # no mask argument
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (None, "no answer yet"),
+        (_not_written_attention, "not written yet"),
+        (_unscaled, "not scaled"),
+        (_wrong_axis, "wrong axis"),
+        (_ignores_mask, "mask is ignored"),
+        (_swapped, "wrong order"),
+        (lambda q, k, v, mask=None: good_attention(q, k, v, mask)[0], "one tensor"),
+        (
+            lambda q, k, v, mask=None: (2 * good_attention(q, k, v, mask)[0], good_attention(q, k, v, mask)[1]),
+            "output is not",
+        ),
+        (lambda q, k, v: good_attention(q, k, v), "TypeError"),  # no mask argument
+    ],
+)
 def test_attention_recognises_typical_mistakes(capsys, fn, hint):
     q, k, v = torch.randn(1, 2, 4, 8), torch.randn(1, 2, 4, 8), torch.randn(1, 2, 4, 6)
     ok, out = verdict(capsys, ch2.attention_function, fn, q=q, k=k, v=v)
@@ -87,13 +97,21 @@ def test_attention_recognises_typical_mistakes(capsys, fn, hint):
 
 # ---------------------------------------------------------------------------------------------- 2.2 parameters
 
+
 @pytest.fixture(scope="module")
 def tiny_bert():
     from transformers import BertConfig, BertForSequenceClassification
 
     torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=97, hidden_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=40,
-                     max_position_embeddings=33, type_vocab_size=3)
+    cfg = BertConfig(
+        vocab_size=97,
+        hidden_size=16,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=40,
+        max_position_embeddings=33,
+        type_vocab_size=3,
+    )
     return BertForSequenceClassification(cfg)
 
 
@@ -114,26 +132,48 @@ def test_parameter_count_accepts_the_true_count(capsys, tiny_bert):
     assert ok
 
 
-@pytest.mark.parametrize("kind, hint", [
-    ("head", "classification head"), ("no_pooler", "pooler"), ("layers", "layers only"), ("one_layer", "one layer"),
-    ("no_positions", "position table"), ("no_segments", "segment"), ("no_layer_norms", "LayerNorms of every layer"),
-    ("no_biases", "biases"), ("no_embedding_norm", "embeddings' LayerNorm"), ("other", "off by"),
-    ("text", "one integer"), ("none", "no answer yet"),
-])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("head", "classification head"),
+        ("no_pooler", "pooler"),
+        ("layers", "layers only"),
+        ("one_layer", "one layer"),
+        ("no_positions", "position table"),
+        ("no_segments", "segment"),
+        ("no_layer_norms", "LayerNorms of every layer"),
+        ("no_biases", "biases"),
+        ("no_embedding_norm", "embeddings' LayerNorm"),
+        ("other", "off by"),
+        ("text", "one integer"),
+        ("none", "no answer yet"),
+    ],
+)
 def test_parameter_count_recognises_typical_omissions(capsys, tiny_bert, kind, hint):
     cfg = tiny_bert.config
     d, f = cfg.hidden_size, cfg.intermediate_size
     emb, layer, pooler = formula(cfg)
     true = emb + 3 * layer + pooler
-    value = {"head": sum(p.numel() for p in tiny_bert.parameters()), "no_pooler": true - pooler,
-             "layers": 3 * layer, "one_layer": layer, "no_positions": true - 33 * d, "no_segments": true - 3 * d,
-             "no_layer_norms": true - 3 * 4 * d, "no_biases": true - 3 * (4 * d + f + d) - d, "other": true + 7,
-             "no_embedding_norm": true - 2 * d, "text": "many", "none": None}[kind]
+    value = {
+        "head": sum(p.numel() for p in tiny_bert.parameters()),
+        "no_pooler": true - pooler,
+        "layers": 3 * layer,
+        "one_layer": layer,
+        "no_positions": true - 33 * d,
+        "no_segments": true - 3 * d,
+        "no_layer_norms": true - 3 * 4 * d,
+        "no_biases": true - 3 * (4 * d + f + d) - d,
+        "other": true + 7,
+        "no_embedding_norm": true - 2 * d,
+        "text": "many",
+        "none": None,
+    }[kind]
     ok, out = verdict(capsys, ch2.encoder_parameter_count, value, model=tiny_bert)
     assert not ok and hint in out
 
 
 # ---------------------------------------------------------------------------------------------- 2.3 previous token
+
 
 @pytest.fixture(scope="module")
 def fake_att():
@@ -149,31 +189,52 @@ def test_previous_token_accepts_pattern_scores(capsys, fake_att):
     assert ok and "head" in out
     ok, _ = verdict(capsys, check.exercise, "2.3", right.tolist(), att=fake_att)
     assert ok
-    ok, _ = verdict(capsys, check.exercise, "2.3", attn.pattern_scores([fake_att])["previous token"][1], att=fake_att,
-                    layer=1)
+    ok, _ = verdict(
+        capsys, check.exercise, "2.3", attn.pattern_scores([fake_att])["previous token"][1], att=fake_att, layer=1
+    )
     assert ok
 
 
-@pytest.mark.parametrize("kind, hint", [("next", "next"), ("with_specials", "[CLS] and [SEP]"), ("sum", "sum"),
-                                        ("table", "every layer"), ("short", "one score per head"), ("other", "Hint"),
-                                        ("none", "no answer yet"), ("text", "numbers")])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("next", "next"),
+        ("with_specials", "[CLS] and [SEP]"),
+        ("sum", "sum"),
+        ("table", "every layer"),
+        ("short", "one score per head"),
+        ("other", "Hint"),
+        ("none", "no answer yet"),
+        ("text", "numbers"),
+    ],
+)
 def test_previous_token_recognises_typical_mistakes(capsys, fake_att, kind, hint):
     w = fake_att.weights[0]
     words = [1, 2, 3, 4, 5]
-    value = {"next": [w[h, words, [i + 1 for i in words]].mean().item() for h in range(3)],
-             "with_specials": [np.mean([w[h, i, i - 1].item() for i in range(1, 7)]) for h in range(3)],
-             "sum": [w[h, words, [i - 1 for i in words]].sum().item() for h in range(3)],
-             "table": attn.pattern_scores([fake_att])["previous token"], "short": [0.1, 0.2],
-             "other": [0.5, 0.5, 0.5], "none": None, "text": "head 2"}[kind]
+    value = {
+        "next": [w[h, words, [i + 1 for i in words]].mean().item() for h in range(3)],
+        "with_specials": [np.mean([w[h, i, i - 1].item() for i in range(1, 7)]) for h in range(3)],
+        "sum": [w[h, words, [i - 1 for i in words]].sum().item() for h in range(3)],
+        "table": attn.pattern_scores([fake_att])["previous token"],
+        "short": [0.1, 0.2],
+        "other": [0.5, 0.5, 0.5],
+        "none": None,
+        "text": "head 2",
+    }[kind]
     ok, out = verdict(capsys, ch2.previous_token_scores, value, att=fake_att)
     assert not ok and hint in out
 
 
 # ---------------------------------------------------------------------------------------------- every function exercise
 
-@pytest.mark.parametrize("checker, exercise_id, name", [
-    (ch2.attention_function, "2.1", "my_attention"),
-], ids=["2.1"])
+
+@pytest.mark.parametrize(
+    "checker, exercise_id, name",
+    [
+        (ch2.attention_function, "2.1", "my_attention"),
+    ],
+    ids=["2.1"],
+)
 @pytest.mark.parametrize("case", GUARD_CASES)
 def test_function_exercises_report_non_functions_and_crashes(capsys, checker, exercise_id, name, case):
     """The shared guard and the shared call: None, a non-function, the stub and a crash are messages, not errors."""

@@ -19,6 +19,7 @@ from helpers.exercises import ch3
 
 # ---------------------------------------------------------------------------------------------- 3.1 masking
 
+
 @pytest.fixture(scope="module")
 def review_ids(tokenizer):
     """4,900 padded rows of real text (about 50,000 eligible tokens), with [CLS], [SEP] and [PAD] in every row; one
@@ -39,7 +40,8 @@ def good_mask_exact(input_ids, tokenizer, generator, kind="right"):
     special = input_ids == tokenizer.pad_token_id if kind == "specials_chosen" else _specials(input_ids, tokenizer)
     n = (~special).sum(dim=1)
     k = {"floor": torch.floor(0.15 * n), "no_minimum": torch.round(0.15 * n)}.get(
-        kind, torch.clamp(torch.round(0.15 * n), min=1)) * (n > 0)
+        kind, torch.clamp(torch.round(0.15 * n), min=1)
+    ) * (n > 0)
     draw = torch.rand(input_ids.shape, generator=generator).masked_fill(special, 2.0)
     if kind == "first":  # the first k eligible tokens instead of random ones
         draw = torch.arange(input_ids.shape[1], dtype=torch.float).expand_as(input_ids).masked_fill(special, 1e9)
@@ -54,8 +56,9 @@ def good_mask_exact(input_ids, tokenizer, generator, kind="right"):
         to_random = chosen & (action >= 0.8) & (action < 0.9)
     masked = input_ids if kind == "in_place" else input_ids.clone()
     masked[to_mask] = tokenizer.mask_token_id
-    masked[to_random] = (1000 if kind == "fixed_random"
-                         else torch.randint(len(tokenizer), (int(to_random.sum()),), generator=generator))
+    masked[to_random] = (
+        1000 if kind == "fixed_random" else torch.randint(len(tokenizer), (int(to_random.sum()),), generator=generator)
+    )
     labels = torch.where(chosen, input_ids, torch.full_like(input_ids, -100))
     if kind == "labels_corrupted":
         labels = torch.where(chosen, masked, labels)
@@ -97,18 +100,30 @@ def _slip(kind):
     return lambda input_ids, tokenizer, generator: good_mask_exact(input_ids, tokenizer, generator, kind)
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (None, "no answer yet"), ("my_mask_exact", "pass the function"), (_not_written_mask, "not written yet"),
-    (lambda ids, tok: None, "TypeError"), (lambda ids, tok, gen: None, "returned None"),
-    (lambda ids, tok, gen: ids.clone(), "one tensor"),
-    (_slip("swapped"), "wrong order"), (_slip("in_place"), "in place"),
-    (_slip("no_ignore"), "no label is -100"), (_slip("labels_corrupted"), "*original* token"),
-    (_slip("specials_chosen"), "special or padding tokens"),
-    (_slip("coin"), "a coin per token"), (_slip("floor"), "rounded down"), (_slip("no_minimum"), "at least one"),
-    (_slip("first"), "takes the first tokens"),
-    (_slip("two_draws"), "split half and half"), (_slip("fixed_random"), "different token(s)"),
-    (_slip("global_rng"), "same generator seed"), (_slip("fixed_seed"), "rather than a fixed seed"),
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (None, "no answer yet"),
+        ("my_mask_exact", "pass the function"),
+        (_not_written_mask, "not written yet"),
+        (lambda ids, tok: None, "TypeError"),
+        (lambda ids, tok, gen: None, "returned None"),
+        (lambda ids, tok, gen: ids.clone(), "one tensor"),
+        (_slip("swapped"), "wrong order"),
+        (_slip("in_place"), "in place"),
+        (_slip("no_ignore"), "no label is -100"),
+        (_slip("labels_corrupted"), "*original* token"),
+        (_slip("specials_chosen"), "special or padding tokens"),
+        (_slip("coin"), "a coin per token"),
+        (_slip("floor"), "rounded down"),
+        (_slip("no_minimum"), "at least one"),
+        (_slip("first"), "takes the first tokens"),
+        (_slip("two_draws"), "split half and half"),
+        (_slip("fixed_random"), "different token(s)"),
+        (_slip("global_rng"), "same generator seed"),
+        (_slip("fixed_seed"), "rather than a fixed seed"),
+    ],
+)
 def test_masking_recognises_typical_mistakes(capsys, tokenizer, review_ids, fn, hint):
     before = review_ids.clone()
     ok, out = verdict(capsys, ch3.masking_function, fn, input_ids=review_ids, tokenizer=tokenizer)
@@ -123,14 +138,21 @@ def test_masking_needs_the_chapters_objects():
 
 # ---------------------------------------------------------------------------------------------- 3.2 losses by kind
 
+
 @pytest.fixture(scope="module")
 def pretraining_output():
     """A tiny BertForPreTraining, a batch whose chosen positions are [MASK] (column 2), kept (5) and random (7)."""
     from transformers import BertConfig, BertForPreTraining
 
     torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-                     max_position_embeddings=16)
+    cfg = BertConfig(
+        vocab_size=50,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+    )
     model = BertForPreTraining(cfg).eval()
     original = torch.randint(5, 50, (4, 9))
     labels = torch.full_like(original, -100)
@@ -139,8 +161,13 @@ def pretraining_output():
     input_ids = original.clone()
     input_ids[:, 2] = 4  # [MASK] is id 4 here
     input_ids[:, 7] = 5 + (original[:, 7] - 4) % 45  # another token than the original
-    batch = {"input_ids": input_ids, "labels": labels, "next_sentence_label": torch.tensor([0, 1, 1, 0]),
-             "attention_mask": torch.ones_like(input_ids), "token_type_ids": torch.zeros_like(input_ids)}
+    batch = {
+        "input_ids": input_ids,
+        "labels": labels,
+        "next_sentence_label": torch.tensor([0, 1, 1, 0]),
+        "attention_mask": torch.ones_like(input_ids),
+        "token_type_ids": torch.zeros_like(input_ids),
+    }
     with torch.no_grad():
         out = model(**batch)
     return batch, out
@@ -150,8 +177,9 @@ TOKENIZER = SimpleNamespace(mask_token_id=4)
 
 
 def _per_position(batch, out):
-    return torch.nn.functional.cross_entropy(out.prediction_logits.transpose(1, 2), batch["labels"],
-                                             ignore_index=-100, reduction="none")
+    return torch.nn.functional.cross_entropy(
+        out.prediction_logits.transpose(1, 2), batch["labels"], ignore_index=-100, reduction="none"
+    )
 
 
 def test_losses_by_kind_accept_the_torch_values(capsys, pretraining_output):
@@ -160,8 +188,9 @@ def test_losses_by_kind_accept_the_torch_values(capsys, pretraining_output):
     right = (per[:, 2].mean().item(), per[:, 7].mean().item(), torch.cat([per[:, 5], per[:1, 8]]).mean().item())
     ok, text = verdict(capsys, check.exercise, "3.2", right, batch=batch, output=out, tokenizer=TOKENIZER)
     assert ok and "over 4, 4, 5 positions" in text
-    ok, _ = verdict(capsys, check.exercise, "3.2", [torch.tensor(v) for v in right], batch=batch, output=out,
-                    tokenizer=TOKENIZER)
+    ok, _ = verdict(
+        capsys, check.exercise, "3.2", [torch.tensor(v) for v in right], batch=batch, output=out, tokenizer=TOKENIZER
+    )
     assert ok
 
 
@@ -171,16 +200,31 @@ def test_losses_by_kind_accept_nan_for_an_empty_group(capsys, pretraining_output
     batch["input_ids"][:, 7] = batch["labels"][:, 7]  # no random position left
     per = _per_position(batch, out)
     kept = torch.cat([per[:, 5], per[:, 7], per[:1, 8]]).mean().item()
-    ok, _ = verdict(capsys, ch3.pretraining_losses_by_hand, (per[:, 2].mean().item(), math.nan, kept), batch=batch,
-                    output=out, tokenizer=TOKENIZER)
+    ok, _ = verdict(
+        capsys,
+        ch3.pretraining_losses_by_hand,
+        (per[:, 2].mean().item(), math.nan, kept),
+        batch=batch,
+        output=out,
+        tokenizer=TOKENIZER,
+    )
     assert ok
 
 
-@pytest.mark.parametrize("kind, hint", [
-    ("none", "no answer yet"), ("pair", "three numbers"), ("overall", "overall L_MLM"), ("sums", "these are sums"),
-    ("by_n", "divided by N"), ("merged", "also holds the kept tokens"), ("sign", "sign"),
-    ("order", "wrong order"), ("other", "Hint"),
-])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("none", "no answer yet"),
+        ("pair", "three numbers"),
+        ("overall", "overall L_MLM"),
+        ("sums", "these are sums"),
+        ("by_n", "divided by N"),
+        ("merged", "also holds the kept tokens"),
+        ("sign", "sign"),
+        ("order", "wrong order"),
+        ("other", "Hint"),
+    ],
+)
 def test_losses_by_kind_recognise_typical_slips(capsys, pretraining_output, kind, hint):
     batch, out = pretraining_output
     per = _per_position(batch, out)
@@ -189,12 +233,17 @@ def test_losses_by_kind_recognise_typical_slips(capsys, pretraining_output, kind
     g_kept = torch.cat([per[:, 5], per[:1, 8]])
     right = (g_mask.mean().item(), g_random.mean().item(), g_kept.mean().item())
     n = int(chosen.sum())
-    value = {"none": None, "pair": right[:2], "overall": [per[chosen].mean().item()] * 3,
-             "sums": (g_mask.sum().item(), g_random.sum().item(), g_kept.sum().item()),
-             "by_n": (g_mask.sum().item() / n, g_random.sum().item() / n, g_kept.sum().item() / n),
-             "merged": (right[0], torch.cat([g_random, g_kept]).mean().item(), right[2]),
-             "sign": tuple(-v for v in right), "order": (right[2], right[0], right[1]),
-             "other": (right[0] + 0.5, right[1], right[2])}[kind]
+    value = {
+        "none": None,
+        "pair": right[:2],
+        "overall": [per[chosen].mean().item()] * 3,
+        "sums": (g_mask.sum().item(), g_random.sum().item(), g_kept.sum().item()),
+        "by_n": (g_mask.sum().item() / n, g_random.sum().item() / n, g_kept.sum().item() / n),
+        "merged": (right[0], torch.cat([g_random, g_kept]).mean().item(), right[2]),
+        "sign": tuple(-v for v in right),
+        "order": (right[2], right[0], right[1]),
+        "other": (right[0] + 0.5, right[1], right[2]),
+    }[kind]
     ok, text = verdict(capsys, ch3.pretraining_losses_by_hand, value, batch=batch, output=out, tokenizer=TOKENIZER)
     assert not ok and hint in text
 
@@ -205,6 +254,7 @@ def test_losses_by_kind_need_the_chapters_objects(pretraining_output):
 
 
 # ---------------------------------------------------------------------------------------------- 3.3 segment ids
+
 
 def make_encode_pair(tokenizer, kind="right"):
     def encode_pair(sentence_a, sentence_b):
@@ -220,13 +270,15 @@ def make_encode_pair(tokenizer, kind="right"):
         if kind == "encode_twice":
             return tokenizer.encode(sentence_a) + tokenizer.encode(sentence_b), []
         ids = cls + a + sep + b + sep
-        types = {"right": [0] * (len(a) + 2) + [1] * (len(b) + 1),
-                 "one_two": [1] * (len(a) + 2) + [2] * (len(b) + 1),
-                 "all_zero": [0] * len(ids),
-                 "middle_sep": [0] * (len(a) + 1) + [1] * (len(b) + 2),
-                 "last_sep": [0] * (len(a) + 2) + [1] * len(b) + [0],
-                 "reversed": [1] * (len(a) + 2) + [0] * (len(b) + 1),
-                 "short": [0] * (len(a) + 2) + [1] * len(b)}.get(kind, None)
+        types = {
+            "right": [0] * (len(a) + 2) + [1] * (len(b) + 1),
+            "one_two": [1] * (len(a) + 2) + [2] * (len(b) + 1),
+            "all_zero": [0] * len(ids),
+            "middle_sep": [0] * (len(a) + 1) + [1] * (len(b) + 2),
+            "last_sep": [0] * (len(a) + 2) + [1] * len(b) + [0],
+            "reversed": [1] * (len(a) + 2) + [0] * (len(b) + 1),
+            "short": [0] * (len(a) + 2) + [1] * len(b),
+        }.get(kind, None)
         if types is None:  # "swapped", "tensor": the right segment ids, returned differently
             types = [0] * (len(a) + 2) + [1] * (len(b) + 1)
         if kind == "swapped":
@@ -234,6 +286,7 @@ def make_encode_pair(tokenizer, kind="right"):
         if kind == "tensor":
             return torch.tensor(ids), torch.tensor(types)
         return ids, types
+
     return encode_pair
 
 
@@ -241,8 +294,10 @@ def make_encode_pair(tokenizer, kind="right"):
 def nsp_pairs(tokenizer):
     import helpers.pretraining as pt
 
-    docs = ["Dr. Smith arrives in a small town. He finds the mayor missing! Nobody will talk to him.",
-            "A young chef opens a restaurant in Paris. Her first review is a disaster. She cooks for her critics."]
+    docs = [
+        "Dr. Smith arrives in a small town. He finds the mayor missing! Nobody will talk to him.",
+        "A young chef opens a restaurant in Paris. Her first review is a disaster. She cooks for her critics.",
+    ]
     return pt.make_nsp_pairs(docs, tokenizer, seed=0)
 
 
@@ -253,8 +308,13 @@ def test_pair_encoding_accepts_the_reference(capsys, tokenizer, nsp_pairs):
     assert ok and f"{len(nsp_pairs) + 2} pairs" in out
     ok, _ = verdict(capsys, check.exercise, "3.3", make_encode_pair(tokenizer, "tensor"), tokenizer=tokenizer)
     assert ok
-    ok, _ = verdict(capsys, check.exercise, "3.3",
-                    lambda a, b: (tokenizer(a, b)["input_ids"], tokenizer(a, b)["token_type_ids"]), tokenizer=tokenizer)
+    ok, _ = verdict(
+        capsys,
+        check.exercise,
+        "3.3",
+        lambda a, b: (tokenizer(a, b)["input_ids"], tokenizer(a, b)["token_type_ids"]),
+        tokenizer=tokenizer,
+    )
     assert ok
 
 
@@ -262,24 +322,41 @@ def _not_written_pair(sentence_a, sentence_b):
     raise NotImplementedError("write encode_pair here")
 
 
-@pytest.mark.parametrize("kind, hint", [
-    ("tokens", "tokens (strings)"), ("no_cls", "[CLS] token"), ("no_last_sep", "ends B is missing"),
-    ("encode_twice", "more than one [CLS]"), ("one_two", "not 1 and 2"), ("all_zero", "one segment"),
-    ("middle_sep", "closes the first segment"), ("last_sep", "final [SEP] belongs to B"),
-    ("reversed", "wrong way round"), ("short", "one segment id per token"), ("swapped", "wrong order"),
-])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("tokens", "tokens (strings)"),
+        ("no_cls", "[CLS] token"),
+        ("no_last_sep", "ends B is missing"),
+        ("encode_twice", "more than one [CLS]"),
+        ("one_two", "not 1 and 2"),
+        ("all_zero", "one segment"),
+        ("middle_sep", "closes the first segment"),
+        ("last_sep", "final [SEP] belongs to B"),
+        ("reversed", "wrong way round"),
+        ("short", "one segment id per token"),
+        ("swapped", "wrong order"),
+    ],
+)
 def test_pair_encoding_recognises_typical_mistakes(capsys, tokenizer, nsp_pairs, kind, hint):
-    ok, out = verdict(capsys, ch3.pair_encoding_function, make_encode_pair(tokenizer, kind), tokenizer=tokenizer,
-                      pairs=nsp_pairs)
+    ok, out = verdict(
+        capsys, ch3.pair_encoding_function, make_encode_pair(tokenizer, kind), tokenizer=tokenizer, pairs=nsp_pairs
+    )
     assert not ok and hint in out
 
 
-@pytest.mark.parametrize("fn, hint", [(None, "no answer yet"), (_not_written_pair, "not written yet"),
-                                      ("encode_pair", "pass the function"), (lambda a, b: None, "returned None"),
-                                      (lambda a, b: {"input_ids": []}, "not a dict"), (lambda a: a, "TypeError"),
-                                      (lambda a, b: 7, "pair of lists")])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (None, "no answer yet"),
+        (_not_written_pair, "not written yet"),
+        ("encode_pair", "pass the function"),
+        (lambda a, b: None, "returned None"),
+        (lambda a, b: {"input_ids": []}, "not a dict"),
+        (lambda a: a, "TypeError"),
+        (lambda a, b: 7, "pair of lists"),
+    ],
+)
 def test_pair_encoding_non_answers(capsys, tokenizer, fn, hint):
     ok, out = verdict(capsys, ch3.pair_encoding_function, fn, tokenizer=tokenizer)
     assert not ok and hint in out
-
-

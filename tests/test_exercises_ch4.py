@@ -17,8 +17,12 @@ from helpers.exercises import ch4
 
 # ---------------------------------------------------------------------------------------------- 4.1 pair masks
 
-PAIR_TEXTS = REVIEWS + ["Good.", "A slow, long, and in the end rather pointless film about nothing much at all.",
-                        "Fun.", "The cast is great; the script is not."]
+PAIR_TEXTS = REVIEWS + [
+    "Good.",
+    "A slow, long, and in the end rather pointless film about nothing much at all.",
+    "Fun.",
+    "The cast is great; the script is not.",
+]
 
 
 def make_pair_masks(kind="right"):
@@ -71,19 +75,35 @@ def _not_written_pair_masks(input_ids, sep_id, pad_id):
     raise NotImplementedError("write pair_masks here")
 
 
-@pytest.mark.parametrize("kind, hint", [
-    ("pad_one", "padding positions got segment 1"), ("middle_sep", "closes the first segment"),
-    ("last_sep", "final [SEP] belongs to B"), ("all_zero", "one segment"), ("inverted", "inverted"),
-    ("all_ones", "must get 0"), ("swapped", "wrong order"), ("one", "pair (attention_mask, token_type_ids)"),
-])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("pad_one", "padding positions got segment 1"),
+        ("middle_sep", "closes the first segment"),
+        ("last_sep", "final [SEP] belongs to B"),
+        ("all_zero", "one segment"),
+        ("inverted", "inverted"),
+        ("all_ones", "must get 0"),
+        ("swapped", "wrong order"),
+        ("one", "pair (attention_mask, token_type_ids)"),
+    ],
+)
 def test_pair_masks_recognises_typical_mistakes(capsys, tokenizer, kind, hint):
     ok, out = verdict(capsys, ch4.pair_masks_function, make_pair_masks(kind), tokenizer=tokenizer, texts=PAIR_TEXTS)
     assert not ok and hint in out
 
 
-@pytest.mark.parametrize("fn, hint", [(None, "no answer yet"), (_not_written_pair_masks, "not written yet"),
-                                      ("pair_masks", "pass the function"), (lambda i, s, p: None, "returned None"),
-                                      (lambda i, s: i, "TypeError"), (lambda i, s, p: ("a", "b"), "tables of 0s")])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (None, "no answer yet"),
+        (_not_written_pair_masks, "not written yet"),
+        ("pair_masks", "pass the function"),
+        (lambda i, s, p: None, "returned None"),
+        (lambda i, s: i, "TypeError"),
+        (lambda i, s, p: ("a", "b"), "tables of 0s"),
+    ],
+)
 def test_pair_masks_non_answers(capsys, tokenizer, fn, hint):
     ok, out = verdict(capsys, ch4.pair_masks_function, fn, tokenizer=tokenizer)
     assert not ok and hint in out
@@ -95,6 +115,7 @@ def test_pair_masks_needs_the_tokenizer():
 
 
 # ---------------------------------------------------------------------------------------------- 4.2 schedule
+
 
 def good_lr_at(t, peak_lr, warmup_steps, total_steps):
     if t < warmup_steps:
@@ -131,17 +152,21 @@ def test_schedule_rejects_a_recording_of_another_schedule():
         ch4.learning_rate_function(good_lr_at, steps=transformers_rates(1e-4, 3, 40), peak_lr=1e-4, warmup_steps=5)
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (lambda t, p, w, n: good_lr_at(t + 1, p, w, n), "one step ahead"),
-    (lambda t, p, w, n: p * t / w if t < w else p * (n - t) / n, "steps *after* warm-up"),
-    (lambda t, p, w, n: p * (n - t) / n, "no warm-up"),
-    (lambda t, p, w, n: p, "constant rate"),
-    (lambda t, p, w, n: 100 * good_lr_at(t, p, w, n), "factor of 100"),
-    (lambda t, p, w, n: p * t / w if t < w else p * (n - t) / (n - w) * 0.9, "never below 0"),
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda t, p, w, n: good_lr_at(t + 1, p, w, n), "one step ahead"),
+        (lambda t, p, w, n: p * t / w if t < w else p * (n - t) / n, "steps *after* warm-up"),
+        (lambda t, p, w, n: p * (n - t) / n, "no warm-up"),
+        (lambda t, p, w, n: p, "constant rate"),
+        (lambda t, p, w, n: 100 * good_lr_at(t, p, w, n), "factor of 100"),
+        (lambda t, p, w, n: p * t / w if t < w else p * (n - t) / (n - w) * 0.9, "never below 0"),
+    ],
+)
 def test_schedule_recognises_typical_slips(capsys, fn, hint):
-    ok, out = verdict(capsys, check.exercise, "4.2", fn, steps=transformers_rates(1e-4, 3, 40), peak_lr=1e-4,
-                      warmup_steps=3)
+    ok, out = verdict(
+        capsys, check.exercise, "4.2", fn, steps=transformers_rates(1e-4, 3, 40), peak_lr=1e-4, warmup_steps=3
+    )
     assert not ok and hint in out
 
 
@@ -151,8 +176,15 @@ def test_schedule_zero_warmup_does_not_crash_the_checker(capsys):
     assert not ok and "ZeroDivisionError" in out
 
 
-@pytest.mark.parametrize("fn, hint", [(None, "no answer yet"), ("lr_at", "pass the function"),
-                                      (lambda t, p, w, n: [p], "one number"), (lambda t: t, "TypeError")])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (None, "no answer yet"),
+        ("lr_at", "pass the function"),
+        (lambda t, p, w, n: [p], "one number"),
+        (lambda t: t, "TypeError"),
+    ],
+)
 def test_schedule_non_answers(capsys, fn, hint):
     ok, out = verdict(capsys, check.exercise, "4.2", fn)
     assert not ok and hint in out
@@ -165,9 +197,14 @@ def test_function_exercises_answer_the_student_stub(capsys):
 
 # ---------------------------------------------------------------------------------------------- every function exercise
 
-@pytest.mark.parametrize("checker, exercise_id, name", [
-    (ch4.learning_rate_function, "4.2", "lr_at"),
-], ids=["4.2"])
+
+@pytest.mark.parametrize(
+    "checker, exercise_id, name",
+    [
+        (ch4.learning_rate_function, "4.2", "lr_at"),
+    ],
+    ids=["4.2"],
+)
 @pytest.mark.parametrize("case", GUARD_CASES)
 def test_function_exercises_report_non_functions_and_crashes(capsys, checker, exercise_id, name, case):
     """The shared guard and the shared call: None, a non-function, the stub and a crash are messages, not errors."""

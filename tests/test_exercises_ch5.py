@@ -44,37 +44,71 @@ def test_class_scores_accept_the_scikit_learn_values(capsys, topic_predictions):
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred)
     right = by_hand_from_cm(y_true, y_pred, 0)
     assert np.allclose(right, (p[0], r[0], f[0]))
-    ok, out = verdict(capsys, check.exercise, "5.1", right, y_true=y_true, y_pred=y_pred, names=TOPICS,
-                      label="business")
+    ok, out = verdict(
+        capsys, check.exercise, "5.1", right, y_true=y_true, y_pred=y_pred, names=TOPICS, label="business"
+    )
     assert ok and "correct" in out
-    ok, _ = verdict(capsys, check.exercise, "5.1", np.array(by_hand_from_cm(y_true, y_pred, 4)), y_true=y_true,
-                    y_pred=y_pred, names=TOPICS, label="tech")
+    ok, _ = verdict(
+        capsys,
+        check.exercise,
+        "5.1",
+        np.array(by_hand_from_cm(y_true, y_pred, 4)),
+        y_true=y_true,
+        y_pred=y_pred,
+        names=TOPICS,
+        label="tech",
+    )
     assert ok
 
 
 def test_class_scores_never_predicted_class_counts_as_zero(capsys):
     y_true, y_pred = np.array([0, 0, 1, 2, 2]), np.array([1, 1, 1, 2, 2])
-    ok, _ = verdict(capsys, ch5.class_scores_by_hand, (0.0, 0.0, 0.0), y_true=y_true, y_pred=y_pred,
-                    names=["a", "b", "c"], label="a")
+    ok, _ = verdict(
+        capsys,
+        ch5.class_scores_by_hand,
+        (0.0, 0.0, 0.0),
+        y_true=y_true,
+        y_pred=y_pred,
+        names=["a", "b", "c"],
+        label="a",
+    )
     assert ok
 
 
-@pytest.mark.parametrize("kind, hint", [
-    ("swapped", "swapped"), ("percent", "percentages"), ("mean", "harmonic mean"), ("accuracy", "overall accuracy"),
-    ("macro", "macro average"), ("other", "another class"), ("pair", "three numbers"), ("none", "no answer yet"),
-    ("off", "TP = cm[c, c]"),
-])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("swapped", "swapped"),
+        ("percent", "percentages"),
+        ("mean", "harmonic mean"),
+        ("accuracy", "overall accuracy"),
+        ("macro", "macro average"),
+        ("other", "another class"),
+        ("pair", "three numbers"),
+        ("none", "no answer yet"),
+        ("off", "TP = cm[c, c]"),
+    ],
+)
 def test_class_scores_recognise_typical_slips(capsys, topic_predictions, kind, hint):
     from sklearn.metrics import precision_recall_fscore_support
 
     y_true, y_pred = topic_predictions
     p, r, f = by_hand_from_cm(y_true, y_pred, 0)
     pa, ra, _, _ = precision_recall_fscore_support(y_true, y_pred)
-    answer = {"swapped": (r, p, f), "percent": (100 * p, 100 * r, 100 * f), "mean": (p, r, (p + r) / 2),
-              "accuracy": (accuracy_score(y_true, y_pred), r, f), "macro": (pa.mean(), ra.mean(), f),
-              "other": by_hand_from_cm(y_true, y_pred, 2), "pair": (p, r), "none": None, "off": (0.5, 0.5, 0.5)}[kind]
-    ok, out = verdict(capsys, ch5.class_scores_by_hand, answer, y_true=y_true, y_pred=y_pred, names=TOPICS,
-                      label="business")
+    answer = {
+        "swapped": (r, p, f),
+        "percent": (100 * p, 100 * r, 100 * f),
+        "mean": (p, r, (p + r) / 2),
+        "accuracy": (accuracy_score(y_true, y_pred), r, f),
+        "macro": (pa.mean(), ra.mean(), f),
+        "other": by_hand_from_cm(y_true, y_pred, 2),
+        "pair": (p, r),
+        "none": None,
+        "off": (0.5, 0.5, 0.5),
+    }[kind]
+    ok, out = verdict(
+        capsys, ch5.class_scores_by_hand, answer, y_true=y_true, y_pred=y_pred, names=TOPICS, label="business"
+    )
     assert not ok and hint in out
 
 
@@ -84,6 +118,7 @@ def test_class_scores_unknown_label_is_a_notebook_mistake(topic_predictions):
 
 
 # ---------------------------------------------------------------------------------------------- 5.2 MCE
+
 
 def good_mce(probs, labels, n_bins):
     conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
@@ -142,14 +177,21 @@ def _ece(probs, labels, n_bins):
     return ev.expected_calibration_error(probs, labels, n_bins)
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (_ece, "this is the ECE"), (_mean_gap, "plain mean of the gaps"), (_signed, "absolute value is missing"),
-    (lambda p, y, n: abs(p.max(axis=1).mean() - (p.argmax(axis=1) == y).mean()), "overall gap"),
-    (_class_one, "probability of class 1"),
-    (lambda p, y, n: good_mce(p, y, n) + 0.01, "Hint"),
-    (lambda p, y, n: [0.1], "one number"),
-    (None, "no answer yet"), ("my_mce", "pass the function"), (lambda p, y: 0.0, "TypeError"),
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_ece, "this is the ECE"),
+        (_mean_gap, "plain mean of the gaps"),
+        (_signed, "absolute value is missing"),
+        (lambda p, y, n: abs(p.max(axis=1).mean() - (p.argmax(axis=1) == y).mean()), "overall gap"),
+        (_class_one, "probability of class 1"),
+        (lambda p, y, n: good_mce(p, y, n) + 0.01, "Hint"),
+        (lambda p, y, n: [0.1], "one number"),
+        (None, "no answer yet"),
+        ("my_mce", "pass the function"),
+        (lambda p, y: 0.0, "TypeError"),
+    ],
+)
 def test_mce_recognises_typical_slips(capsys, binary_probs, fn, hint):
     probs, labels = binary_probs
     ok, out = verdict(capsys, ch5.ece_function, fn, probs=probs, labels=labels)
@@ -163,9 +205,14 @@ def test_mce_answers_the_student_stub(capsys, binary_probs):
 
 # ---------------------------------------------------------------------------------------------- every function exercise
 
-@pytest.mark.parametrize("checker, exercise_id, name", [
-    (ch5.ece_function, "5.2", "my_mce"),
-], ids=["5.2"])
+
+@pytest.mark.parametrize(
+    "checker, exercise_id, name",
+    [
+        (ch5.ece_function, "5.2", "my_mce"),
+    ],
+    ids=["5.2"],
+)
 @pytest.mark.parametrize("case", GUARD_CASES)
 def test_function_exercises_report_non_functions_and_crashes(capsys, binary_probs, checker, exercise_id, name, case):
     """The shared guard and the shared call: None, a non-function, the stub and a crash are messages, not errors."""

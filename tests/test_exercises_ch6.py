@@ -17,10 +17,11 @@ from helpers.exercises import ch6
 
 # ---------------------------------------------------------------------------------------------- 6.1 head+tail
 
+
 def good_head_tail(ids, budget, head_tokens):
     if len(ids) <= budget:
         return list(ids)
-    return ids[:head_tokens] + ids[len(ids) - (budget - head_tokens):]
+    return ids[:head_tokens] + ids[len(ids) - (budget - head_tokens) :]
 
 
 ARTICLES = [list(range(n)) for n in (50, 126, 127, 300, 1000)]
@@ -37,16 +38,21 @@ def test_head_tail_accepts_the_reference(capsys):
     assert ok
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (lambda i, b, h: i[:h] + i[-(b - h):] if len(i) > b else list(i), "`ids[-0:]` is the whole list"),
-    (lambda i, b, h: i[:h] + i[-(b - h):] if b > h else i[:h], "fits in the budget"),
-    (lambda i, b, h: (i[len(i) - (b - h):] + i[:h]) if len(i) > b else list(i), "swapped"),
-    (lambda i, b, h: (i[:h] + i[len(i) - (b - h) - 1:]) if len(i) > b else list(i), "exactly budget"),
-    (lambda i, b, h: (i[1:h + 1] + i[len(i) - (b - h):]) if len(i) > b else list(i), "first"),
-    (lambda i, b, h: (i[:h] + i[len(i) - (b - h) - 1:-1]) if len(i) > b else list(i), "last"),
-    (lambda i, b, h: i.pop() and None, "changed its input"),
-    (None, "no answer yet"), (lambda i, b: i, "TypeError"), (lambda i, b, h: 3, "list of ids"),
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda i, b, h: i[:h] + i[-(b - h) :] if len(i) > b else list(i), "`ids[-0:]` is the whole list"),
+        (lambda i, b, h: i[:h] + i[-(b - h) :] if b > h else i[:h], "fits in the budget"),
+        (lambda i, b, h: (i[len(i) - (b - h) :] + i[:h]) if len(i) > b else list(i), "swapped"),
+        (lambda i, b, h: (i[:h] + i[len(i) - (b - h) - 1 :]) if len(i) > b else list(i), "exactly budget"),
+        (lambda i, b, h: (i[1 : h + 1] + i[len(i) - (b - h) :]) if len(i) > b else list(i), "first"),
+        (lambda i, b, h: (i[:h] + i[len(i) - (b - h) - 1 : -1]) if len(i) > b else list(i), "last"),
+        (lambda i, b, h: i.pop() and None, "changed its input"),
+        (None, "no answer yet"),
+        (lambda i, b: i, "TypeError"),
+        (lambda i, b, h: 3, "list of ids"),
+    ],
+)
 def test_head_tail_recognises_typical_slips(capsys, fn, hint):
     ok, out = verdict(capsys, ch6.head_tail_function, fn, token_lists=ARTICLES, budget=126)
     assert not ok and hint in out
@@ -54,10 +60,11 @@ def test_head_tail_recognises_typical_slips(capsys, fn, hint):
 
 # ---------------------------------------------------------------------------------------------- 6.2 distillation
 
+
 def good_kd(student_logits, teacher_logits, labels, temperature, alpha):
     log_ps = torch.log_softmax(student_logits / temperature, -1)
     log_pt = torch.log_softmax(teacher_logits / temperature, -1)
-    soft = (log_pt.exp() * (log_pt - log_ps)).sum(-1).mean() * temperature ** 2
+    soft = (log_pt.exp() * (log_pt - log_ps)).sum(-1).mean() * temperature**2
     hard = -torch.log_softmax(student_logits, -1)[torch.arange(len(labels)), labels].mean()
     return alpha * soft + (1 - alpha) * hard
 
@@ -65,8 +72,11 @@ def good_kd(student_logits, teacher_logits, labels, temperature, alpha):
 @pytest.fixture(scope="module")
 def kd_logits():
     gen = torch.Generator().manual_seed(5)
-    return torch.randn(10, 2, generator=gen) * 3, torch.randn(10, 2, generator=gen) * 3, torch.randint(2, (10,),
-                                                                                                       generator=gen)
+    return (
+        torch.randn(10, 2, generator=gen) * 3,
+        torch.randn(10, 2, generator=gen) * 3,
+        torch.randint(2, (10,), generator=gen),
+    )
 
 
 def test_distillation_accepts_the_reference(capsys, kd_logits):
@@ -86,7 +96,7 @@ def _kd_variant(kind):
         log_ps, log_pt = torch.log_softmax(s / temp, -1), torch.log_softmax(t / temp, -1)
         ce = torch.nn.functional.cross_entropy(s, y)
         kl = (log_pt.exp() * (log_pt - log_ps)).sum(-1)
-        scale = temp ** 2
+        scale = temp**2
         if kind == "no_t2":
             scale = 1.0
         elif kind == "reversed":
@@ -108,20 +118,36 @@ def _kd_variant(kind):
     return loss
 
 
-@pytest.mark.parametrize("kind, hint", [
-    ("no_t2", "T^2 factor is missing"), ("reversed", "wrong way"), ("raw_student", "divided by T too"),
-    ("tempered_ce", "without the temperature"), ("sum", "sum over the batch"), ("elementwise", "batchmean"),
-    ("alpha_swapped", "alpha weights the wrong term"), ("not_written", "not written yet"),
-])
+@pytest.mark.parametrize(
+    "kind, hint",
+    [
+        ("no_t2", "T^2 factor is missing"),
+        ("reversed", "wrong way"),
+        ("raw_student", "divided by T too"),
+        ("tempered_ce", "without the temperature"),
+        ("sum", "sum over the batch"),
+        ("elementwise", "batchmean"),
+        ("alpha_swapped", "alpha weights the wrong term"),
+        ("not_written", "not written yet"),
+    ],
+)
 def test_distillation_recognises_typical_slips(capsys, kd_logits, kind, hint):
     s, t, y = kd_logits
-    ok, out = verdict(capsys, ch6.distillation_loss_function, _kd_variant(kind), student_logits=s,
-                      teacher_logits=t, labels=y)
+    ok, out = verdict(
+        capsys, ch6.distillation_loss_function, _kd_variant(kind), student_logits=s, teacher_logits=t, labels=y
+    )
     assert not ok and hint in out
 
 
-@pytest.mark.parametrize("fn, hint", [(None, "no answer yet"), ("loss", "pass the function"),
-                                      (lambda *a: torch.zeros(3), "one number"), (lambda s, t: 0.0, "TypeError")])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (None, "no answer yet"),
+        ("loss", "pass the function"),
+        (lambda *a: torch.zeros(3), "one number"),
+        (lambda s, t: 0.0, "TypeError"),
+    ],
+)
 def test_distillation_non_answers(capsys, fn, hint):
     ok, out = verdict(capsys, ch6.distillation_loss_function, fn)
     assert not ok and hint in out
@@ -135,10 +161,15 @@ def test_function_exercises_answer_the_student_stub(capsys, checker):
 
 # ---------------------------------------------------------------------------------------------- every function exercise
 
-@pytest.mark.parametrize("checker, exercise_id, name", [
-    (ch6.head_tail_function, "6.1", "head_tail"),
-    (ch6.distillation_loss_function, "6.2", "my_distillation_loss"),
-], ids=["6.1", "6.2"])
+
+@pytest.mark.parametrize(
+    "checker, exercise_id, name",
+    [
+        (ch6.head_tail_function, "6.1", "head_tail"),
+        (ch6.distillation_loss_function, "6.2", "my_distillation_loss"),
+    ],
+    ids=["6.1", "6.2"],
+)
 @pytest.mark.parametrize("case", GUARD_CASES)
 def test_function_exercises_report_non_functions_and_crashes(capsys, checker, exercise_id, name, case):
     """The shared guard and the shared call: None, a non-function, the stub and a crash are messages, not errors."""

@@ -17,6 +17,7 @@ TEXTS = ["这部电影不好看，但是音乐很棒", "房间很大，早餐一
 
 # --------------------------------------------------------------------------------------------- 7.1 [UNK] share
 
+
 def reference(tokenizer):
     ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in TEXTS]
     unk = tokenizer.unk_token_id
@@ -31,21 +32,25 @@ def test_unk_share_accepts_the_reference(capsys, tokenizer):
     assert ok and "correct" in out and f"{n_unk:,} of the {n_tokens:,}" in out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda u, k, w: 100 * u / k, "percentage"),
-    (lambda u, k, w: float(u), "number of [UNK] tokens"),
-    (lambda u, k, w: 1 - u / k, "NOT [UNK]"),
-    (lambda u, k, w: u / (k + 2 * len(TEXTS)), "[CLS] and [SEP]"),
-    (lambda u, k, w: w / len(TEXTS) if w / len(TEXTS) != u / k else 0.123, "share of texts"),
-    (lambda u, k, w: 0.123, "Hint: tokenise every text"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda u, k, w: 100 * u / k, "percentage"),
+        (lambda u, k, w: float(u), "number of [UNK] tokens"),
+        (lambda u, k, w: 1 - u / k, "NOT [UNK]"),
+        (lambda u, k, w: u / (k + 2 * len(TEXTS)), "[CLS] and [SEP]"),
+        (lambda u, k, w: w / len(TEXTS) if w / len(TEXTS) != u / k else 0.123, "share of texts"),
+        (lambda u, k, w: 0.123, "Hint: tokenise every text"),
+    ],
+)
 def test_unk_share_recognises_typical_slips(capsys, tokenizer, wrong, hint):
     ok, out = verdict(capsys, ch7.unk_share_by_hand, wrong(*reference(tokenizer)), tokenizer=tokenizer, texts=TEXTS)
     assert not ok and hint in out
 
 
-@pytest.mark.parametrize("answer, hint", [(None, "no answer yet"), ("0.5", "one number"), ([0.1], "one number"),
-                                          (True, "one number")])
+@pytest.mark.parametrize(
+    "answer, hint", [(None, "no answer yet"), ("0.5", "one number"), ([0.1], "one number"), (True, "one number")]
+)
 def test_unk_share_non_answers(capsys, tokenizer, answer, hint):
     ok, out = verdict(capsys, check.exercise, "7.1", answer, tokenizer=tokenizer, texts=TEXTS)
     assert not ok and hint in out
@@ -60,9 +65,10 @@ def test_unk_share_needs_the_chapter_objects(tokenizer):
 
 # ------------------------------------------------------------------------------------------ 7.2 char n-grams
 
+
 def char_ngrams(text, n):
     text = "".join(text.split())
-    return [text[i:i + n] for i in range(len(text) - n + 1)]
+    return [text[i : i + n] for i in range(len(text) - n + 1)]
 
 
 def test_char_ngrams_accepts_a_correct_function(capsys):
@@ -72,14 +78,17 @@ def test_char_ngrams_accepts_a_correct_function(capsys):
     assert ok and "correct" in out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda text, n: [text[i:i + n] for i in range(len(text) - n + 1)], "Remove the spaces first"),
-    (lambda text, n: char_ngrams(text, n)[:-1], "last n-gram is missing"),
-    (lambda text, n: set(char_ngrams(text, n)), "returns a set"),
-    (lambda text, n: text.split(), "should be"),
-    (lambda text, n: None, "forget the `return`"),
-    (lambda text, n: 3, "list of strings"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda text, n: [text[i : i + n] for i in range(len(text) - n + 1)], "Remove the spaces first"),
+        (lambda text, n: char_ngrams(text, n)[:-1], "last n-gram is missing"),
+        (lambda text, n: set(char_ngrams(text, n)), "returns a set"),
+        (lambda text, n: text.split(), "should be"),
+        (lambda text, n: None, "forget the `return`"),
+        (lambda text, n: 3, "list of strings"),
+    ],
+)
 def test_char_ngrams_recognises_typical_slips(capsys, wrong, hint):
     ok, out = verdict(capsys, ch7.char_ngrams_function, wrong)
     assert not ok and hint in out

@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from helpers.explain import (baseline_ids, cls_attention, integrated_gradients, plot_token_scores, word_scores)
+from helpers.explain import baseline_ids, cls_attention, integrated_gradients, plot_token_scores, word_scores
 
 TEXT = "an unbelievably charming film"
 
@@ -26,8 +26,15 @@ def model():
 @pytest.fixture(scope="module")
 def tiny():
     torch.manual_seed(0)
-    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                     max_position_embeddings=64, num_labels=3, attn_implementation="eager")
+    cfg = BertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=3,
+        attn_implementation="eager",
+    )
     return BertForSequenceClassification(cfg).eval()
 
 
@@ -55,8 +62,9 @@ def test_attribution_values_and_targets(model, tokenizer):
     assert other.target == (att.target + 1) % 3
     assert model.training is False
     # batching the path does not change the result
-    assert np.allclose(integrated_gradients(model, tokenizer, TEXT, steps=16, batch_size=3).scores, att.scores,
-                       atol=1e-5)
+    assert np.allclose(
+        integrated_gradients(model, tokenizer, TEXT, steps=16, batch_size=3).scores, att.scores, atol=1e-5
+    )
 
 
 def test_integrated_gradients_bad_input(tiny, tokenizer):
@@ -103,8 +111,9 @@ def test_cls_attention_is_the_head_mean_of_the_last_layer(tiny, tokenizer):
 
 
 def test_plot_token_scores():
-    fig = plot_token_scores([("IG", [("good", 1.0), ("film", -0.5)]), ("attention", [("word", 0.2)] * 40)],
-                            title="scores", width=30)
+    fig = plot_token_scores(
+        [("IG", [("good", 1.0), ("film", -0.5)]), ("attention", [("word", 0.2)] * 40)], title="scores", width=30
+    )
     ax = fig.axes[0]
     assert ax.get_title() == "scores" and ax.get_xlabel() and ax.get_ylabel()
     assert len(ax.texts) == 42

@@ -41,11 +41,14 @@ def test_cls_is_position_zero_in_input_order_and_both_from_one_pass(tokenizer):
     np.testing.assert_allclose(both["mean"], hf.encode_features(model, tokenizer, TEXTS, pooling="mean"), atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"pooling": "max"}, "pooling must be one of cls, mean"),
-    ({"pooling": ()}, "pooling must be one of"),
-    ({"batch_size": 0}, "batch_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"pooling": "max"}, "pooling must be one of cls, mean"),
+        ({"pooling": ()}, "pooling must be one of"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
 def test_encode_features_bad_input(tokenizer, kwargs, match):
     with pytest.raises(ValueError, match=match):
         hf.encode_features(tiny_bert_classifier(), tokenizer, TEXTS, **kwargs)
@@ -63,14 +66,19 @@ def test_freeze_all_but_top_leaves_the_top_layers_pooler_and_head():
     hf.freeze_all_but_top(model, 2)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable, "something must train"
-    assert all(n.startswith(("bert.encoder.layer.1.", "bert.encoder.layer.2.", "bert.pooler.", "classifier."))
-               for n in trainable)
+    assert all(
+        n.startswith(("bert.encoder.layer.1.", "bert.encoder.layer.2.", "bert.pooler.", "classifier."))
+        for n in trainable
+    )
     assert any(n.startswith("bert.encoder.layer.1.") for n in trainable)
     assert any(n.startswith("classifier.") for n in trainable) and any(n.startswith("bert.pooler.") for n in trainable)
     assert not any(n.startswith(("bert.embeddings.", "bert.encoder.layer.0.")) for n in trainable)
     hf.freeze_all_but_top(model, 0)
-    assert {n.split(".")[1] if n.startswith("bert.") else n.split(".")[0]
-            for n, p in model.named_parameters() if p.requires_grad} == {"pooler", "classifier"}
+    assert {
+        n.split(".")[1] if n.startswith("bert.") else n.split(".")[0]
+        for n, p in model.named_parameters()
+        if p.requires_grad
+    } == {"pooler", "classifier"}
     hf.freeze_all_but_top(model, 3)
     assert all(p.requires_grad for n, p in model.named_parameters() if not n.startswith("bert.embeddings."))
 

@@ -65,5 +65,6 @@ def test_every_figure_directive_has_a_name_and_alt_text_and_is_referred_to():
             assert name, f"{nb_path.name}: a figure without :name: {block[:60]!r}"
             assert re.search(r":alt:\s*\S", block), f"{nb_path.name}: {name.group(1)} has no alt text"
             label = re.escape(name.group(1))
-            assert re.search(rf"\{{numref\}}`({label}|[^`]*<{label}>)`", prose), \
+            assert re.search(rf"\{{numref\}}`({label}|[^`]*<{label}>)`", prose), (
                 f"{nb_path.name}: the text never refers to {name.group(1)} with {{numref}}"
+            )

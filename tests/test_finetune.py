@@ -14,8 +14,9 @@ def test_cross_entropy_matches_torch_and_the_model():
     torch.manual_seed(0)
     logits = torch.randn(7, 3) * 4
     labels = torch.tensor([0, 2, 1, 1, 0, 2, 2])
-    assert ft.cross_entropy_by_hand(logits, labels).item() == pytest.approx(F.cross_entropy(logits, labels).item(),
-                                                                            abs=1e-6)
+    assert ft.cross_entropy_by_hand(logits, labels).item() == pytest.approx(
+        F.cross_entropy(logits, labels).item(), abs=1e-6
+    )
     cfg = BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=3)
     model = BertForSequenceClassification(cfg).eval()
     ids = torch.randint(5, 100, (4, 6))
@@ -31,13 +32,16 @@ def test_cross_entropy_known_values_and_no_overflow():
     assert ft.cross_entropy_by_hand(big, torch.tensor([0, 0])).item() == pytest.approx(500.0)
 
 
-@pytest.mark.parametrize("logits, labels, match", [
-    (torch.zeros(3), torch.tensor([0, 1, 0]), "shape"),
-    (torch.zeros(3, 2), torch.tensor([0, 1]), "one class id per row"),
-    (torch.zeros(2, 2), torch.tensor([0, 2]), "0..1"),
-    (torch.zeros(2, 2), torch.tensor([0.0, 1.0]), "integer"),
-    (torch.zeros(0, 2), torch.zeros(0, dtype=torch.long), "no examples"),
-])
+@pytest.mark.parametrize(
+    "logits, labels, match",
+    [
+        (torch.zeros(3), torch.tensor([0, 1, 0]), "shape"),
+        (torch.zeros(3, 2), torch.tensor([0, 1]), "one class id per row"),
+        (torch.zeros(2, 2), torch.tensor([0, 2]), "0..1"),
+        (torch.zeros(2, 2), torch.tensor([0.0, 1.0]), "integer"),
+        (torch.zeros(0, 2), torch.zeros(0, dtype=torch.long), "no examples"),
+    ],
+)
 def test_cross_entropy_bad_input(logits, labels, match):
     with pytest.raises(ValueError, match=match):
         ft.cross_entropy_by_hand(logits, labels)

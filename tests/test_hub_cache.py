@@ -34,7 +34,9 @@ for hub_id, schema in json.loads(sys.argv[1]).items():
     dsd = datasets.load_dataset(*args)
     first = next(iter(dsd.values()))
     out["datasets"][hub_id] = {
-        "features": {c: (f.names if isinstance(f, datasets.ClassLabel) else f.dtype) for c, f in first.features.items()},
+        "features": {
+            c: (f.names if isinstance(f, datasets.ClassLabel) else f.dtype) for c, f in first.features.items()
+        },
         "splits": {s: len(d) for s, d in dsd.items()},
         "all_minus_one": {s: set(d["label"]) == {-1} for s, d in dsd.items()},
         "config_name": first.info.config_name,
@@ -83,15 +85,27 @@ def cache_home(tmp_path_factory) -> Path:
 def loaded(cache_home) -> dict:
     """What the real libraries and helpers read from the stand-in cache, offline, on the full profile."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
-    env.update(HF_HOME=str(cache_home), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", BOOK_PROFILE="full",
-               BOOK_PROFILE_STRICT="1", BOOK_QUICK="1", TRANSFORMERS_VERBOSITY="error",
-               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
-    run = subprocess.run([sys.executable, "-c", CHILD, json.dumps(hub_cache.REAL_SCHEMAS),
-                          json.dumps(list(hub_cache.STAND_IN_MODELS))],
-                         env=env, capture_output=True, text=True, timeout=600, cwd=str(ROOT))
+    env.update(
+        HF_HOME=str(cache_home),
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        BOOK_PROFILE="full",
+        BOOK_PROFILE_STRICT="1",
+        BOOK_QUICK="1",
+        TRANSFORMERS_VERBOSITY="error",
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(hub_cache.REAL_SCHEMAS), json.dumps(list(hub_cache.STAND_IN_MODELS))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=str(ROOT),
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     line = [x for x in run.stdout.splitlines() if x.startswith("RESULT")][-1]
-    return json.loads(line[len("RESULT"):])
+    return json.loads(line[len("RESULT") :])
 
 
 def test_layout_is_the_hub_and_datasets_cache_layout(cache_home):
@@ -153,8 +167,9 @@ def test_every_stand_in_model_loads_with_its_vocabulary(loaded, cache_home):
         assert got["zh_tokens"].count("[UNK]") == 11  # FACTS.md section 5: the uncased vocabulary lacks them
         expected_ids = expected_ids or got["ids"]
         assert got["ids"] == expected_ids
-        assert got["class"] == ("DistilBertForSequenceClassification" if spec["kind"] == "distilbert"
-                                else "BertForSequenceClassification")
+        assert got["class"] == (
+            "DistilBertForSequenceClassification" if spec["kind"] == "distilbert" else "BertForSequenceClassification"
+        )
 
 
 def test_bert_base_uncased_has_both_pretraining_heads(loaded):
@@ -165,8 +180,12 @@ def test_bert_base_uncased_has_both_pretraining_heads(loaded):
 def test_helpers_load_the_stand_ins_on_the_full_profile(loaded):
     h = loaded["helpers"]
     assert h["profile"] == "full"
-    assert h["model"] == {"class": "BertForSequenceClassification", "layers": 4, "heads": 4,
-                          "name": "bert-base-uncased"}
+    assert h["model"] == {
+        "class": "BertForSequenceClassification",
+        "layers": 4,
+        "heads": 4,
+        "name": "bert-base-uncased",
+    }
     for role in ("sentiment", "topics", "sst2", "imdb", "ag_news", "sentiment-zh", "chnsenticorp"):
         assert h[role]["columns"] == ["text", "label"]
         assert list(h[role]["splits"]) == ["train", "validation", "test"]
@@ -176,12 +195,18 @@ def test_helpers_load_the_stand_ins_on_the_full_profile(loaded):
     assert h["sentiment-zh"] == h["chnsenticorp"] and h["chnsenticorp"]["labels"] == ["negative", "positive"]
     assert h["chnsenticorp"]["splits"] == hub_cache.STAND_IN_SIZES["lansinuote/ChnSentiCorp"]
     chinese = hub_cache._chinese_model_dir() is not None
-    assert h["zh_model"] == {"class": "BertForSequenceClassification", "vocab": 21128 if chinese else 30522,
-                             "name": "bert-base-chinese"}
+    assert h["zh_model"] == {
+        "class": "BertForSequenceClassification",
+        "vocab": 21128 if chinese else 30522,
+        "name": "bert-base-chinese",
+    }
     # SST-2: GLUE's validation becomes the test split, and as many training sentences become validation.
     glue = hub_cache.STAND_IN_SIZES["nyu-mll/glue"]
-    assert h["sst2"]["splits"] == {"train": glue["train"] - glue["validation"], "validation": glue["validation"],
-                                   "test": glue["validation"]}
+    assert h["sst2"]["splits"] == {
+        "train": glue["train"] - glue["validation"],
+        "validation": glue["validation"],
+        "test": glue["validation"],
+    }
 
 
 def _run_nbval_with_profile_check(tmp_path: Path, printed: list[str]) -> subprocess.CompletedProcess:
@@ -191,11 +216,31 @@ def _run_nbval_with_profile_check(tmp_path: Path, printed: list[str]) -> subproc
     for i, name in enumerate(printed):
         cells = [nbformat.v4.new_code_cell(f"print('profile   : {name}  model=x')" if name else "print('hello')")]
         nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / f"nb{i}.ipynb")
-    env = dict(os.environ, BOOK_EXPECT_PROFILE="full",
-               PYTHONPATH=str(ROOT / "tests" / "fixtures") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "nbval_profile",
-                           "--nbval-lax", "--nbval-current-env", "-q", str(tmp_path)],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    env = dict(
+        os.environ,
+        BOOK_EXPECT_PROFILE="full",
+        PYTHONPATH=str(ROOT / "tests" / "fixtures") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "nbval_profile",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-q",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(tmp_path),
+    )
 
 
 def test_profile_check_fails_a_run_where_a_notebook_did_not_print_full(tmp_path):

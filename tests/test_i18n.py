@@ -18,9 +18,8 @@
 from __future__ import annotations
 
 import csv
-import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from babel.messages.pofile import read_po
 
 import helpers.i18n as i18n
@@ -66,6 +64,8 @@ def role_targets(text: str) -> list[tuple[str, str]]:
         target = re.search(r"<([^<>]+)>\s*$", body)
         out.append((name, (target.group(1) if target else body).strip().lower()))
     return sorted(out)
+
+
 CODE = re.compile(r"(?<![\w`}])`[^`]+`")
 MATH = re.compile(r"\$[^$]+\$")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*%?")
@@ -99,13 +99,24 @@ def terms() -> list[dict[str, str]]:
 
 # ----------------------------------------------------------------------------------------------------- catalogs
 
+
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory) -> Path:
     """The message templates (.pot) of the pages as they are now, from Sphinx's gettext builder (no execution)."""
     out = tmp_path_factory.mktemp("gettext")
-    run = subprocess.run([sys.executable, str(ROOT / "book" / "_ext" / "build_language.py"), "gettext",
-                          "--path-output", str(out), "--no-warningiserror"], capture_output=True, text=True,
-                         timeout=900)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "book" / "_ext" / "build_language.py"),
+            "gettext",
+            "--path-output",
+            str(out),
+            "--no-warningiserror",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return out / "_build" / "gettext"
 
@@ -127,8 +138,10 @@ def test_catalog_holds_exactly_the_messages_of_the_page(templates, page):
     assert not stale, f"{page}: {len(stale)} stale entries, e.g. {sorted(stale)[0][:100]!r}{hint}"
 
 
-@pytest.mark.skipif(shutil.which("msgfmt") is None and not os.environ.get("CI"),
-                    reason="msgfmt (GNU gettext) is not installed; .ci/run installs it, so CI never skips this")
+@pytest.mark.skipif(
+    shutil.which("msgfmt") is None and not os.environ.get("CI"),
+    reason="msgfmt (GNU gettext) is not installed; .ci/run installs it, so CI never skips this",
+)
 @pytest.mark.parametrize("page", PAGES)
 def test_catalog_passes_msgfmt_check(page, tmp_path):
     """``msgfmt --check``, after dropping the ``python-format`` flags that babel guesses from prose ("80% confident"
@@ -143,8 +156,7 @@ def test_catalog_passes_msgfmt_check(page, tmp_path):
     text = "\n".join(lines) + "\n"
     copy = tmp_path / "copy.po"
     copy.write_text(text, encoding="utf-8")
-    run = subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "x.mo"), str(copy)], capture_output=True,
-                         text=True)
+    run = subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "x.mo"), str(copy)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
 
 
@@ -183,6 +195,7 @@ def test_translations_keep_roles_code_math_and_numbers(page):
 
 
 # -------------------------------------------------------------------------------------------------------- terms
+
 
 def test_term_table_is_well_formed():
     rows = terms()
@@ -250,6 +263,7 @@ def test_the_chinese_term_page_agrees_with_the_table():
 
 # ------------------------------------------------------------------------------------------ quizzes and checkers
 
+
 @pytest.mark.parametrize("chapter", sorted(quiz.QUIZZES))
 def test_chinese_quiz_matches_the_english_one(chapter):
     path = ROOT / "helpers" / "quizzes" / "zh" / f"{chapter}.json"
@@ -316,6 +330,7 @@ def test_checker_catalog_uses_the_same_names():
 
 
 # ------------------------------------------------------------------------------------------------ the built site
+
 
 class Paragraphs(HTMLParser):
     """The text of the <p> elements inside the article, without code, math and scripts."""

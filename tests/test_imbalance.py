@@ -14,8 +14,9 @@ def make_ds(counts, names=None) -> Dataset:
     labels = np.repeat(np.arange(len(counts)), counts)
     labels = labels[np.random.default_rng(0).permutation(len(labels))]
     features = Features({"text": Value("string"), "label": ClassLabel(names=names)})
-    return Dataset.from_dict({"text": [f"text {i}" for i in range(len(labels))], "label": labels.tolist()},
-                             features=features)
+    return Dataset.from_dict(
+        {"text": [f"text {i}" for i in range(len(labels))], "label": labels.tolist()}, features=features
+    )
 
 
 def test_make_imbalanced_keeps_the_majority_and_reaches_the_ratio():

@@ -2,15 +2,26 @@
 
 import numpy as np
 import pytest
-from conftest import tiny_bert_classifier
 import torch
+from conftest import tiny_bert_classifier
 
-from helpers.long_text import (aggregate_windows, chunk_ids, predict_truncated, predict_windows, tokenize_full,
-                               truncate_ids, truncated_inputs, window_inputs, window_starts)
+from helpers.long_text import (
+    aggregate_windows,
+    chunk_ids,
+    predict_truncated,
+    predict_windows,
+    tokenize_full,
+    truncate_ids,
+    truncated_inputs,
+    window_inputs,
+    window_starts,
+)
 
-LONG = ("The company reported record profits this quarter, driven by strong sales in Asia and a weaker dollar. "
-        "Analysts had expected a smaller rise. Shares climbed four percent in early trading, while rivals fell. "
-        "The chief executive said the outlook for next year remained uncertain because of rising costs.")
+LONG = (
+    "The company reported record profits this quarter, driven by strong sales in Asia and a weaker dollar. "
+    "Analysts had expected a smaller rise. Shares climbed four percent in early trading, while rivals fell. "
+    "The chief executive said the outlook for next year remained uncertain because of rising costs."
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +68,7 @@ def test_windows_cover_every_token_with_the_right_overlap(n, window, stride):
     assert chunks[-1][-1:] == ids[-1:]  # the last window reaches the end
     for a, b, s in zip(chunks, chunks[1:], starts[1:]):
         assert s - starts[starts.index(s) - 1] == stride
-        assert a[stride:] == b[:len(a) - stride]  # consecutive windows share exactly window - stride tokens
+        assert a[stride:] == b[: len(a) - stride]  # consecutive windows share exactly window - stride tokens
         assert len(a) - stride == window - stride
     assert len(chunks) == (1 if n <= window else 1 + -(-(n - window) // stride))
 
@@ -77,7 +88,7 @@ def test_window_inputs_add_cls_and_sep_to_every_chunk(tokenizer):
     assert all(r[0] == tokenizer.cls_token_id and r[-1] == tokenizer.sep_token_id for r in rows)
     assert all(len(r) <= 16 for r in rows)
     inner = [r[1:-1] for r in rows]
-    assert inner == [full[s:s + 14] for s in range(0, len(full), 10)][:len(inner)]
+    assert inner == [full[s : s + 14] for s in range(0, len(full), 10)][: len(inner)]
     assert inner[-1][-1] == full[-1] and len(inner) == 1 + -(-(len(full) - 14) // 10)
     # one short window is exactly what the tokenizer makes of the text
     assert window_inputs(tokenizer, "a short text", 16, 8) == [tokenizer("a short text")["input_ids"]]
@@ -109,7 +120,9 @@ def test_predictions_and_cost(model, tokenizer):
     lengths = [len(x) for x in tokenizer(texts)["input_ids"]]
     assert head.tokens.tolist() == [min(n, 24) for n in lengths]
     with torch.no_grad():  # the first text, by hand
-        ref = torch.softmax(model(torch.tensor([tokenizer(LONG, truncation=True, max_length=24)["input_ids"]])).logits, -1)
+        ref = torch.softmax(
+            model(torch.tensor([tokenizer(LONG, truncation=True, max_length=24)["input_ids"]])).logits, -1
+        )
     assert np.allclose(head.probs[0], ref[0].numpy(), atol=1e-5)
     win = predict_windows(model, tokenizer, texts, max_length=24, stride=11)
     n_text = [n - 2 for n in lengths]
@@ -118,7 +131,9 @@ def test_predictions_and_cost(model, tokenizer):
     assert win.tokens.tolist() == [sum(len(c) + 2 for c in chunk_ids(range(n), 22, 11)) for n in n_text]
     assert win.total_tokens == int(win.tokens.sum())
     assert np.allclose(win.probs.sum(1), 1, atol=1e-5)
-    assert np.allclose(win.probs[1], predict_truncated(model, tokenizer, ["short one"], max_length=24).probs[0], atol=1e-5)
+    assert np.allclose(
+        win.probs[1], predict_truncated(model, tokenizer, ["short one"], max_length=24).probs[0], atol=1e-5
+    )
     with torch.no_grad():  # the window mean of the first text, by hand
         rows = window_inputs(tokenizer, LONG, 24, 11)
         p = torch.stack([torch.softmax(model(torch.tensor([r])).logits[0], -1) for r in rows]).mean(0)

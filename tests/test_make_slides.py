@@ -4,7 +4,6 @@ and widgets left out). The conversion itself runs `jupyter nbconvert --to slides
 import importlib.util
 from pathlib import Path
 
-import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,8 +13,11 @@ SPEC.loader.exec_module(slides)
 
 
 def glue_output(name, text):
-    return new_output("display_data", data={slides.GLUE_PREFIX + "text/plain": text},
-                      metadata={"scrapbook": {"name": name, "mime_prefix": slides.GLUE_PREFIX}})
+    return new_output(
+        "display_data",
+        data={slides.GLUE_PREFIX + "text/plain": text},
+        metadata={"scrapbook": {"name": name, "mime_prefix": slides.GLUE_PREFIX}},
+    )
 
 
 def toy_notebook():
@@ -23,23 +25,32 @@ def toy_notebook():
     solution.metadata["tags"] = ["solution", "hide-input"]
     explorer = new_code_cell("explorer()", outputs=[new_output("display_data", data={"text/plain": "x"})])
     explorer.metadata["tags"] = ["remove-output"]
-    return new_notebook(cells=[
-        new_markdown_cell("# Chapter 9. Title"),
-        new_code_cell("# install cell"),
-        new_code_cell("keep()", outputs=[glue_output("acc", "0.81234"), glue_output("who", "'logistic regression'"),
-                                         new_output("stream", name="stderr", text="progress 10%"),
-                                         new_output("display_data", data={slides.WIDGET_VIEW: {"model_id": "1"},
-                                                                          "text/plain": "HBox()"}),
-                                         new_output("stream", name="stdout", text="kept\n")]),
-        new_markdown_cell("## 9.1 Results\n\nAccuracy {glue:text}`acc:.2f` for {glue:text}`who`, "
-                          "{glue:text}`missing:.1f` not glued.\n\n:::{admonition} Careful\n:class: note\n"
-                          "One line.\nTwo lines.\n:::"),
-        new_code_cell("plot()"),
-        new_markdown_cell("What the figure shows."),
-        new_markdown_cell("### A detail"),
-        solution,
-        explorer,
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Chapter 9. Title"),
+            new_code_cell("# install cell"),
+            new_code_cell(
+                "keep()",
+                outputs=[
+                    glue_output("acc", "0.81234"),
+                    glue_output("who", "'logistic regression'"),
+                    new_output("stream", name="stderr", text="progress 10%"),
+                    new_output("display_data", data={slides.WIDGET_VIEW: {"model_id": "1"}, "text/plain": "HBox()"}),
+                    new_output("stream", name="stdout", text="kept\n"),
+                ],
+            ),
+            new_markdown_cell(
+                "## 9.1 Results\n\nAccuracy {glue:text}`acc:.2f` for {glue:text}`who`, "
+                "{glue:text}`missing:.1f` not glued.\n\n:::{admonition} Careful\n:class: note\n"
+                "One line.\nTwo lines.\n:::"
+            ),
+            new_code_cell("plot()"),
+            new_markdown_cell("What the figure shows."),
+            new_markdown_cell("### A detail"),
+            solution,
+            explorer,
+        ]
+    )
 
 
 def test_prepare_substitutes_glue_and_admonitions():
@@ -70,8 +81,15 @@ def test_glue_formats_like_myst_nb():
 
 
 def test_nbconvert_writes_a_reveal_deck(tmp_path):
-    html = slides.build(ROOT / "book" / "01_background.ipynb", tmp_path, run=False, quick=True, no_input=False,
-                        reveal_prefix="reveal.js", timeout=60)
+    html = slides.build(
+        ROOT / "book" / "01_background.ipynb",
+        tmp_path,
+        run=False,
+        quick=True,
+        no_input=False,
+        reveal_prefix="reveal.js",
+        timeout=60,
+    )
     page = html.read_text()
     assert html.name == "01_background.slides.html"
     assert 'class="reveal"' in page and page.count("<section") > 10

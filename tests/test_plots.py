@@ -12,7 +12,11 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value  # noqa: 
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers.plots import (  # noqa: E402
-    plot_baseline_scores, plot_class_balance, plot_length_distribution, plot_top_features, text_lengths,
+    plot_baseline_scores,
+    plot_class_balance,
+    plot_length_distribution,
+    plot_top_features,
+    text_lengths,
 )
 
 NAMES = ["business", "sport", "tech"]
@@ -70,8 +74,9 @@ def test_length_distribution_by_split_with_percentiles(dsd):
 
 
 def test_length_distribution_by_class_in_tokens_with_a_limit(dsd, tokenizer):
-    fig = plot_length_distribution(dsd["train"], tokenizer, by="class", percentiles=(50,), max_tokens=32,
-                                   title="Tokens per class")
+    fig = plot_length_distribution(
+        dsd["train"], tokenizer, by="class", percentiles=(50,), max_tokens=32, title="Tokens per class"
+    )
     ax = fig.axes[0]
     assert ax.get_title() == "Tokens per class"
     assert "WordPiece tokens" in ax.get_xlabel()
@@ -92,8 +97,13 @@ def test_length_distribution_of_plain_texts_and_errors(dsd):
 
 
 def results_table() -> pd.DataFrame:
-    rows = [("sentiment", "majority class", 0.5), ("sentiment", "TF-IDF + LR", 0.77),
-            ("topics", "majority class", 0.24), ("topics", "TF-IDF + LR", 0.97), ("topics", "TF-IDF + SVM", 0.98)]
+    rows = [
+        ("sentiment", "majority class", 0.5),
+        ("sentiment", "TF-IDF + LR", 0.77),
+        ("topics", "majority class", 0.24),
+        ("topics", "TF-IDF + LR", 0.97),
+        ("topics", "TF-IDF + SVM", 0.98),
+    ]
     return pd.DataFrame(rows, columns=["dataset", "model", "test_accuracy"])
 
 
@@ -110,9 +120,14 @@ def test_baseline_scores_bars():
 
 
 def test_top_features_panels():
-    top = pd.DataFrame({"label": ["neg"] * 3 + ["pos"] * 3, "rank": [1, 2, 3] * 2,
-                        "feature": ["bad", "dull", "worst", "good", "fun", "best"],
-                        "weight": [3.0, 2.0, 1.0, 2.5, 1.5, 0.5]})
+    top = pd.DataFrame(
+        {
+            "label": ["neg"] * 3 + ["pos"] * 3,
+            "rank": [1, 2, 3] * 2,
+            "feature": ["bad", "dull", "worst", "good", "fun", "best"],
+            "weight": [3.0, 2.0, 1.0, 2.5, 1.5, 0.5],
+        }
+    )
     fig = plot_top_features(top, title="What the model learned")
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert fig.get_suptitle() == "What the model learned"

@@ -83,8 +83,9 @@ def test_reliability_lines_and_ece_in_legend():
 
 
 def test_spread_points_and_references():
-    fig = plot_spread({"fine-tuned": [0.80, 0.82, 0.79], "other": [0.7, 0.71, 0.69]},
-                      references={"baseline": 0.75}, title="Seeds")
+    fig = plot_spread(
+        {"fine-tuned": [0.80, 0.82, 0.79], "other": [0.7, 0.71, 0.69]}, references={"baseline": 0.75}, title="Seeds"
+    )
     ax = fig.axes[0]
     assert labelled(ax) and ax.get_title() == "Seeds"
     legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())

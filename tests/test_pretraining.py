@@ -10,16 +10,26 @@ import math
 
 import pytest
 import torch
-from transformers import BertConfig, BertForMaskedLM, BertForNextSentencePrediction
-from transformers import DataCollatorForLanguageModeling
+from transformers import BertConfig, BertForMaskedLM, BertForNextSentencePrediction, DataCollatorForLanguageModeling
 
 import helpers.pretraining as pt
 from helpers.training import TrainResult, plot_history
 
 TOLERANCE_SE = 4
 # helpers.train's columns with evaluation data (tests/test_compress.py checks that train() still writes these)
-TRAIN_HISTORY = ["epoch", "step", "train_loss", "lr", "eval_loss", "eval_accuracy", "eval_f1", "seq_per_s",
-                 "tokens_per_s", "padding", "seconds"]
+TRAIN_HISTORY = [
+    "epoch",
+    "step",
+    "train_loss",
+    "lr",
+    "eval_loss",
+    "eval_accuracy",
+    "eval_f1",
+    "seq_per_s",
+    "tokens_per_s",
+    "padding",
+    "seconds",
+]
 TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 DOCS = [
     "Dr. Smith arrives in a small town. He finds the mayor missing! Nobody will talk to him. Then the rain starts.",
@@ -37,8 +47,14 @@ def sample_ids(tokenizer):
 
 
 def tiny_config(vocab_size: int) -> BertConfig:
-    return BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                      intermediate_size=64, max_position_embeddings=64)
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
 
 
 def within(measured: float, target: float, se: float) -> bool:
@@ -79,8 +95,9 @@ def test_masking_does_not_modify_input_and_is_reproducible(tokenizer, sample_ids
 
 
 def test_evaluation_masking_hides_every_chosen_token(tokenizer, sample_ids):
-    masked, labels = pt.mask_tokens(sample_ids, tokenizer, 0.15, mask_fraction=1.0, random_fraction=0.0,
-                                    generator=torch.Generator().manual_seed(4))
+    masked, labels = pt.mask_tokens(
+        sample_ids, tokenizer, 0.15, mask_fraction=1.0, random_fraction=0.0, generator=torch.Generator().manual_seed(4)
+    )
     chosen = labels != -100
     assert chosen.any() and (masked[chosen] == tokenizer.mask_token_id).all()
 
@@ -134,8 +151,9 @@ def test_mlm_loss_needs_a_label():
 def test_nsp_loss_by_hand_equals_transformers(tokenizer):
     torch.manual_seed(0)
     model = BertForNextSentencePrediction(tiny_config(len(tokenizer))).eval()
-    enc = tokenizer(["a man walks in.", "the sky is blue."], ["he sits down.", "cats purr."],
-                    padding=True, return_tensors="pt")
+    enc = tokenizer(
+        ["a man walks in.", "the sky is blue."], ["he sits down.", "cats purr."], padding=True, return_tensors="pt"
+    )
     y = torch.tensor([0, 1])
     out = model(**enc, labels=y)
     torch.testing.assert_close(pt.nsp_loss_by_hand(out.logits, y), out.loss, rtol=1e-5, atol=1e-6)
@@ -154,14 +172,23 @@ def test_pretraining_forward_losses_equal_bert_for_pretraining(tokenizer):
     pairs = pt.make_nsp_pairs(DOCS[:8], tokenizer, seed=0)
     batch = pt.collate_pretraining(pairs[:6], tokenizer, generator=torch.Generator().manual_seed(0))
     ours = pt.pretraining_forward(model, batch)
-    ref = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                token_type_ids=batch["token_type_ids"], labels=batch["labels"],
-                next_sentence_label=batch["next_sentence_label"])
+    ref = model(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        token_type_ids=batch["token_type_ids"],
+        labels=batch["labels"],
+        next_sentence_label=batch["next_sentence_label"],
+    )
     torch.testing.assert_close(ours["mlm_loss"] + ours["nsp_loss"], ref.loss, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(pt.mlm_loss_by_hand(ref.prediction_logits, batch["labels"]), ours["mlm_loss"],
-                               rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(pt.nsp_loss_by_hand(ref.seq_relationship_logits, batch["next_sentence_label"]),
-                               ours["nsp_loss"], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        pt.mlm_loss_by_hand(ref.prediction_logits, batch["labels"]), ours["mlm_loss"], rtol=1e-5, atol=1e-5
+    )
+    torch.testing.assert_close(
+        pt.nsp_loss_by_hand(ref.seq_relationship_logits, batch["next_sentence_label"]),
+        ours["nsp_loss"],
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 def test_accuracies_from_logits():
@@ -169,13 +196,20 @@ def test_accuracies_from_logits():
     labels = torch.tensor([1, 2, -100])
     acc = pt.masked_token_accuracy(logits, labels, ks=(1, 2, 3))
     assert acc == {1: 0.5, 2: 0.5, 3: 1.0}
-    assert pt.nsp_accuracy(torch.tensor([[2.0, 1.0], [0.0, 1.0], [1.0, 0.0]]), torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
+    assert pt.nsp_accuracy(
+        torch.tensor([[2.0, 1.0], [0.0, 1.0], [1.0, 0.0]]), torch.tensor([0, 1, 1])
+    ) == pytest.approx(2 / 3)
 
 
 def test_sentence_splitter_keeps_abbreviations():
     text = 'Dr. Smith meets J. Edgar in the U.S. Army. "Run!" he says. They run? Yes. 1999 was a good year.'
-    assert pt.split_sentences(text) == ["Dr. Smith meets J. Edgar in the U.S. Army.", '"Run!" he says.', "They run?",
-                                        "Yes.", "1999 was a good year."]
+    assert pt.split_sentences(text) == [
+        "Dr. Smith meets J. Edgar in the U.S. Army.",
+        '"Run!" he says.',
+        "They run?",
+        "Yes.",
+        "1999 was a good year.",
+    ]
     assert pt.split_sentences("   ") == []
 
 
@@ -233,8 +267,9 @@ def test_training_heads_leaves_encoder_unchanged_and_lowers_loss(tokenizer):
     examples = pt.make_nsp_pairs(DOCS, tokenizer, seed=0) + pt.encode_texts(DOCS, tokenizer)
     encoder_before = {k: v.clone() for k, v in model.bert.encoder.state_dict().items()}
     emb_before = model.bert.embeddings.word_embeddings.weight.clone()
-    h = pt.train_pretraining(model, examples, tokenizer, steps=20, batch_size=8, lr=5e-3, trainable="heads",
-                             progress=False)
+    h = pt.train_pretraining(
+        model, examples, tokenizer, steps=20, batch_size=8, lr=5e-3, trainable="heads", progress=False
+    )
     for k, v in model.bert.encoder.state_dict().items():
         assert torch.equal(v, encoder_before[k]), k
     assert torch.equal(model.bert.embeddings.word_embeddings.weight, emb_before)
@@ -252,10 +287,13 @@ def test_tiny_config_and_fine_tune(tokenizer):
     model, _ = pt.add_pretraining_heads(config)
     train = datasets.Dataset.from_dict({"text": ["good fun", "bad dull"] * 16, "label": [1, 0] * 16})
     before = {k: v.clone() for k, v in model.bert.state_dict().items()}
-    result = pt.fine_tune_classifier(model.bert, tokenizer, train, train, seed=0, epochs=5, lr=5e-3,
-                                     batch_size=8, progress=False)
+    result = pt.fine_tune_classifier(
+        model.bert, tokenizer, train, train, seed=0, epochs=5, lr=5e-3, batch_size=8, progress=False
+    )
     assert result["accuracy"] == 1.0 and result["f1"] == 1.0 and result["seconds"] > 0
-    assert all(torch.equal(v, model.bert.state_dict()[k]) for k, v in before.items()), "the encoder passed in is untouched"
+    assert all(torch.equal(v, model.bert.state_dict()[k]) for k, v in before.items()), (
+        "the encoder passed in is untouched"
+    )
     with pytest.raises(ValueError, match="No training examples"):
         pt.fine_tune_classifier(model.bert, tokenizer, train.select([]), train, progress=False)
     table = pt.summarise_runs({"a": [0.5, 0.7], "b": [0.6]})
@@ -274,8 +312,7 @@ def test_cached_heads_training_matches_full_forward_and_learns(tokenizer):
     assert before == pytest.approx(pt.evaluate_pretraining(model, held, tokenizer, seed=5), rel=1e-5)
     features = pt.encode_for_heads(model, examples, tokenizer, seed=0)
     encoder_before = {k: v.clone() for k, v in model.bert.encoder.state_dict().items()}
-    h = pt.train_heads(model, features, steps=40, batch_size=64, lr=1e-2, eval_features=eval_features,
-                       progress=False)
+    h = pt.train_heads(model, features, steps=40, batch_size=64, lr=1e-2, eval_features=eval_features, progress=False)
     assert all(torch.equal(v, encoder_before[k]) for k, v in model.bert.encoder.state_dict().items())
     after = pt.evaluate_heads(model, eval_features)
     assert after["mlm_loss"] < before["mlm_loss"] - 0.3  # it learns at least the token frequencies
@@ -288,14 +325,33 @@ def test_train_pretraining_returns_helpers_train_result_with_the_old_keys(tokeni
     torch.manual_seed(0)
     model, _ = pt.add_pretraining_heads(tiny_config(len(tokenizer)))
     examples, held = pt.make_nsp_pairs(DOCS, tokenizer, seed=0), pt.make_nsp_pairs(DOCS[:4], tokenizer, seed=1)
-    result = pt.train_pretraining(model, examples, tokenizer, steps=6, batch_size=4, lr=1e-3, trainable="all",
-                                  eval_examples=held, eval_every=3, log_every=4, progress=False)
+    result = pt.train_pretraining(
+        model,
+        examples,
+        tokenizer,
+        steps=6,
+        batch_size=4,
+        lr=1e-3,
+        trainable="all",
+        eval_examples=held,
+        eval_every=3,
+        log_every=4,
+        progress=False,
+    )
     assert isinstance(result, TrainResult) and isinstance(result, pt.PretrainingResult)
     h, s = result.history, result.steps
     # train()'s columns, in its order; the held-out scores of both objectives as eval_ columns
-    assert [c for c in h.columns if not c.startswith("eval_")] == [c for c in TRAIN_HISTORY if not c.startswith("eval_")]
-    assert [c for c in h.columns if c.startswith("eval_")] == ["eval_loss", "eval_mlm_loss", "eval_nsp_loss",
-                                                               "eval_top1", "eval_top5", "eval_nsp_accuracy"]
+    assert [c for c in h.columns if not c.startswith("eval_")] == [
+        c for c in TRAIN_HISTORY if not c.startswith("eval_")
+    ]
+    assert [c for c in h.columns if c.startswith("eval_")] == [
+        "eval_loss",
+        "eval_mlm_loss",
+        "eval_nsp_loss",
+        "eval_top1",
+        "eval_top5",
+        "eval_nsp_accuracy",
+    ]
     assert list(s.columns) == TRAIN_STEPS + ["mlm_loss", "nsp_loss"]
     assert h["step"].tolist() == [0, 3, 6] and s["step"].tolist() == [1, 2, 3, 4, 5, 6]
     assert s["loss"].tolist() == pytest.approx((s["mlm_loss"] + s["nsp_loss"]).tolist(), rel=1e-5)
@@ -349,8 +405,14 @@ def test_plot_pretraining_history_shows_training_and_held_out_losses_per_objecti
     import matplotlib.pyplot as plt
 
     steps = list(range(1, 21))
-    history = {"step": steps, "mlm_loss": [10 - 0.2 * s for s in steps], "nsp_loss": [0.7] * 20,
-               "eval_step": [0, 10, 20], "eval_mlm_loss": [10.0, 8.5, 7.0], "eval_nsp_loss": [0.69, 0.68, 0.67]}
+    history = {
+        "step": steps,
+        "mlm_loss": [10 - 0.2 * s for s in steps],
+        "nsp_loss": [0.7] * 20,
+        "eval_step": [0, 10, 20],
+        "eval_mlm_loss": [10.0, 8.5, 7.0],
+        "eval_nsp_loss": [0.69, 0.68, 0.67],
+    }
     mlm_only = {**history, "nsp_loss": [math.nan] * 20, "eval_nsp_loss": [math.nan] * 3}
     fig = pt.plot_pretraining_history({"run": history, "mlm only": mlm_only}, title="T", smooth=5)
     mlm_ax, nsp_ax = fig.axes[:2]

@@ -9,8 +9,15 @@ from helpers.prune import encoder_linears, encoder_sparsity, prune_encoder
 
 def tiny_bert():
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=16, num_labels=2)
+    config = BertConfig(
+        vocab_size=50,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+        num_labels=2,
+    )
     return BertForSequenceClassification(config).eval()
 
 
@@ -31,8 +38,9 @@ def test_prune_encoder_reaches_the_sparsity_and_leaves_the_original(amount):
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the original is untouched
     assert set(pruned.state_dict()) == set(before)  # no masks or _orig copies left behind
     kept = torch.cat([m.weight.abs().flatten() for _, m in encoder_linears(pruned)])
-    removed = torch.cat([(o.weight.abs())[p.weight == 0] for (_, o), (_, p)
-                         in zip(encoder_linears(model), encoder_linears(pruned))])
+    removed = torch.cat(
+        [(o.weight.abs())[p.weight == 0] for (_, o), (_, p) in zip(encoder_linears(model), encoder_linears(pruned))]
+    )
     assert removed.max() <= kept[kept > 0].min()  # the smallest weights went, across all layers at once
     assert torch.equal(pruned.classifier.weight, model.classifier.weight)
     x = torch.randint(1, 50, (2, 6))

@@ -23,6 +23,7 @@ QUIZ_DIR = ROOT / "helpers" / "quizzes"
 
 # ---------------------------------------------------------------------------------------------- the data files
 
+
 def test_one_quiz_file_per_chapter_notebook():
     notebooks = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
     assert sorted(p.stem for p in QUIZ_DIR.glob("*.json")) == [p.name[:2] for p in notebooks] == CHAPTERS
@@ -77,21 +78,24 @@ def broken(edit):
     return json.dumps(data)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d.update(chapter="02"), "the quiz of the chapter it is named after"),
-    (lambda d: d.update(extra=1), 'keys "chapter" and "questions"'),
-    (lambda d: d.update(questions=[]), "non-empty list"),
-    (lambda d: d["questions"][1].pop("explanation"), "question 2: a question has exactly the fields"),
-    (lambda d: d["questions"][1].update(hint="x"), "question 2: a question has exactly the fields"),
-    (lambda d: d["questions"][0].update(id="why macro F1"), "the id 'why macro F1' should be"),
-    (lambda d: d["questions"][0].update(id="02-why-macro-f1"), "should be the chapter"),
-    (lambda d: d["questions"][2].update(question=" "), 'question 3 (01-smallest-idf): "question" must be'),
-    (lambda d: d["questions"][0].update(options=["a", "a", "b"]), '"options" must be a list'),
-    (lambda d: d["questions"][0].update(answer=4), '"answer" must be the index (0 to 3)'),
-    (lambda d: d["questions"][0].update(answer=[0, 1]), "of the one correct option"),
-    (lambda d: d["questions"][0].update(answer=True), "of the one correct option"),
-    (lambda d: d["questions"][1].update(id=d["questions"][0]["id"]), "ids must be unique"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.update(chapter="02"), "the quiz of the chapter it is named after"),
+        (lambda d: d.update(extra=1), 'keys "chapter" and "questions"'),
+        (lambda d: d.update(questions=[]), "non-empty list"),
+        (lambda d: d["questions"][1].pop("explanation"), "question 2: a question has exactly the fields"),
+        (lambda d: d["questions"][1].update(hint="x"), "question 2: a question has exactly the fields"),
+        (lambda d: d["questions"][0].update(id="why macro F1"), "the id 'why macro F1' should be"),
+        (lambda d: d["questions"][0].update(id="02-why-macro-f1"), "should be the chapter"),
+        (lambda d: d["questions"][2].update(question=" "), 'question 3 (01-smallest-idf): "question" must be'),
+        (lambda d: d["questions"][0].update(options=["a", "a", "b"]), '"options" must be a list'),
+        (lambda d: d["questions"][0].update(answer=4), '"answer" must be the index (0 to 3)'),
+        (lambda d: d["questions"][0].update(answer=[0, 1]), "of the one correct option"),
+        (lambda d: d["questions"][0].update(answer=True), "of the one correct option"),
+        (lambda d: d["questions"][1].update(id=d["questions"][0]["id"]), "ids must be unique"),
+    ],
+)
 def test_a_broken_quiz_file_names_the_question_and_the_field(edit, message):
     with pytest.raises(ValueError, match=re.escape(message)) as err:
         quiz.parse_quiz(broken(edit), "01.json")
@@ -214,7 +218,7 @@ def shown(monkeypatch):
 def test_show_without_a_live_kernel_outputs_only_static_html(shown, monkeypatch):
     monkeypatch.delenv("BOOK_QUIZ", raising=False)
     assert quiz.show("01") is None  # plain Python: not live
-    (objs, kw), = shown
+    ((objs, kw),) = shown
     bundle = objs[0]._repr_html_()
     assert bundle == quiz.static_html_bilingual("01")  # the book build's one execution serves both sites
     assert quiz.static_html("01", "en") in bundle and quiz.static_html("01", "zh") in bundle
@@ -223,7 +227,7 @@ def test_show_without_a_live_kernel_outputs_only_static_html(shown, monkeypatch)
 def test_show_with_a_live_kernel_outputs_widget_and_static_fallback(shown):
     w = quiz.show("02", interactive=True)
     assert isinstance(w, quiz.QuizWidget)
-    (objs, kw), = shown
+    ((objs, kw),) = shown
     bundle = objs[0]
     assert kw == {"raw": True}
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.box.model_id
@@ -231,8 +235,9 @@ def test_show_with_a_live_kernel_outputs_widget_and_static_fallback(shown):
     assert bundle["text/plain"].startswith("Quiz: chapter 02")
 
 
-@pytest.mark.parametrize("allow_stdin, env, live", [(True, "", True), (False, "", False), (False, "widget", True),
-                                                    (True, "static", False)])
+@pytest.mark.parametrize(
+    "allow_stdin, env, live", [(True, "", True), (False, "", False), (False, "widget", True), (True, "static", False)]
+)
 def test_live_kernel_follows_allow_stdin(monkeypatch, allow_stdin, env, live):
     fake = SimpleNamespace(kernel=SimpleNamespace(_allow_stdin=allow_stdin))
     monkeypatch.setattr("IPython.get_ipython", lambda: fake)

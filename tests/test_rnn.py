@@ -10,8 +10,19 @@ from helpers.rnn import BiLSTMClassifier, encode, predict_rnn, train_rnn
 from helpers.training import TrainResult
 
 # helpers.train's columns with evaluation data (tests/test_compress.py checks that train() still writes these)
-TRAIN_HISTORY = ["epoch", "step", "train_loss", "lr", "eval_loss", "eval_accuracy", "eval_f1", "seq_per_s",
-                 "tokens_per_s", "padding", "seconds"]
+TRAIN_HISTORY = [
+    "epoch",
+    "step",
+    "train_loss",
+    "lr",
+    "eval_loss",
+    "eval_accuracy",
+    "eval_f1",
+    "seq_per_s",
+    "tokens_per_s",
+    "padding",
+    "seconds",
+]
 TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 
 
@@ -26,7 +37,7 @@ def synthetic(n: int, seed: int):
         if i % 2:
             row[torch.randint(0, int(lengths[i]), (1,), generator=g)] = 7
             labels[i] = 1
-        ids[i, :len(row)] = row
+        ids[i, : len(row)] = row
     return ids, lengths, labels
 
 
@@ -74,7 +85,7 @@ def test_padding_does_not_change_the_output():
 
 def test_encode_matches_the_bert_encoding(tokenizer):
     ids, lengths = encode(tokenizer, ["a fine film", "bad"], max_length=8)
-    assert ids[0, :int(lengths[0])].tolist() == tokenizer("a fine film")["input_ids"]
+    assert ids[0, : int(lengths[0])].tolist() == tokenizer("a fine film")["input_ids"]
     assert lengths.tolist() == [5, 3]
 
 

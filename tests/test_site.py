@@ -25,14 +25,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from test_attention_page import bertviz_boxes, find_chromium, run_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +38,12 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
 SITES = ["", "zh"]  # the English site, the Chinese site (a folder of the English one)
 SWITCH = re.compile(r'<a href="([^"]+)"[^>]*class="[^"]*btn-language-switch-button')
 # Loaded from the internet when the reader has it; harmless to miss offline (the page still reads).
-ALLOWED_EXTERNAL = ("cdn.jsdelivr.net/npm/mathjax", "cdnjs.cloudflare.com/ajax/libs/require.js",
-                    "unpkg.com/@jupyter-widgets/html-manager", "cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager")
+ALLOWED_EXTERNAL = (
+    "cdn.jsdelivr.net/npm/mathjax",
+    "cdnjs.cloudflare.com/ajax/libs/require.js",
+    "unpkg.com/@jupyter-widgets/html-manager",
+    "cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager",
+)
 
 PROBE = """<script>
 (function () {
@@ -54,13 +56,18 @@ PROBE = """<script>
   }, true);
   window.addEventListener("unhandledrejection", function (e) { log.errors.push("unhandled rejection: " + e.reason); });
   var oldError = console.error;
-  console.error = function () { log.errors.push(Array.prototype.join.call(arguments, " ")); oldError.apply(console, arguments); };
+  console.error = function () {
+    log.errors.push(Array.prototype.join.call(arguments, " "));
+    oldError.apply(console, arguments);
+  };
   window.addEventListener("load", function () {
     setTimeout(function () {
       var broken = [];
       for (var i = 0; i < document.images.length; i++) {
         var img = document.images[i];
-        if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) { broken.push(img.getAttribute("src").slice(0, 120)); }
+        if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) {
+          broken.push(img.getAttribute("src").slice(0, 120));
+        }
       }
       var out = document.createElement("pre");
       out.id = "book-probe";
@@ -99,8 +106,11 @@ def parse(path: Path) -> Links:
 
 @pytest.fixture(scope="module")
 def pages(built_site) -> list[Path]:
-    found = sorted(p for p in built_site.rglob("*.html") if not p.name.startswith("_probe_")
-                   and "_static" not in p.parts and "_sources" not in p.parts)
+    found = sorted(
+        p
+        for p in built_site.rglob("*.html")
+        if not p.name.startswith("_probe_") and "_static" not in p.parts and "_sources" not in p.parts
+    )
     names = {p.relative_to(built_site).as_posix() for p in found}
     for site in SITES:
         prefix = f"{site}/" if site else ""
@@ -108,8 +118,12 @@ def pages(built_site) -> list[Path]:
             assert f"{prefix}book/{stem}.html" in names, f"chapter {stem} has no page in site '{site or 'en'}'"
         assert {f"{prefix}book/glossary.html", f"{prefix}book/references.html", f"{prefix}index.html"} <= names
     # index.html only redirects to the introduction
-    return [p for p in found if p.name not in ("genindex.html", "search.html")
-            and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")[:2000]]
+    return [
+        p
+        for p in found
+        if p.name not in ("genindex.html", "search.html")
+        and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")[:2000]
+    ]
 
 
 def test_no_page_shows_a_python_error(pages):
@@ -158,13 +172,17 @@ def test_every_chapter_says_what_ran_it_and_offers_the_executed_notebook(built_s
     root = built_site / site
     for stem in CHAPTERS:
         html = (root / "book" / f"{stem}.html").read_text(encoding="utf-8")
-        line = re.search(r"last executed with torch (\S+) / transformers (\S+) on (\d{4}-\d{2}-\d{2}), profile (\w+)", html)
+        line = re.search(
+            r"last executed with torch (\S+) / transformers (\S+) on (\d{4}-\d{2}-\d{2}), profile (\w+)", html
+        )
         assert line, f"{stem}: no 'last executed with' line"
         assert line.group(4) == "offline", f"{stem} was built on the {line.group(4)} profile"
         assert f"_executed/book/{stem}.ipynb" in html, f"{stem}: no download button for the executed notebook"
         executed = json.loads((root / "_executed" / "book" / f"{stem}.ipynb").read_text(encoding="utf-8"))
         code = [c for c in executed["cells"] if c["cell_type"] == "code"]
-        assert code and all(c.get("execution_count") for c in code), f"{stem}: the download is not the executed notebook"
+        assert code and all(c.get("execution_count") for c in code), (
+            f"{stem}: the download is not the executed notebook"
+        )
         assert any(c["outputs"] for c in code)
 
 
@@ -192,7 +210,9 @@ def test_every_plot_is_a_numbered_figure(built_site, site):
         loose = re.findall(r'<img[^>]*src="[^"]*_images/[^"]+"', outside)
         assert not loose, f"{stem}: {len(loose)} plot(s) without a numbered caption, e.g. {loose[0]}"
         for name in figures:
-            numbers = re.search(rf'id="{re.escape(name)}".*?<span class="caption-number">(?:Fig\.|图) [\d.]+ </span>', html, re.S)
+            numbers = re.search(
+                rf'id="{re.escape(name)}".*?<span class="caption-number">(?:Fig\.|图) [\d.]+ </span>', html, re.S
+            )
             assert numbers, f"{stem}: figure {name} has no number"
             assert html.count(f'href="#{name}"') >= 1, f"{stem}: figure {name} is never referred to in the text"
         assert figures, f"{stem} has no numbered figure"
@@ -204,7 +224,7 @@ def probe(page: Path, browser: str, tmp: Path, shots: Path, built_site: Path) ->
     copy = page.with_name(f"_probe_{page.name}")
     head = re.search(r"<head[^>]*>", html)
     assert head, f"{page.name} has no <head>"
-    copy.write_text(html[:head.end()] + PROBE + html[head.end():], encoding="utf-8")
+    copy.write_text(html[: head.end()] + PROBE + html[head.end() :], encoding="utf-8")
     try:
         run = run_chromium(browser, tmp / f"profile_{page.stem}", "--dump-dom", copy.as_uri())
     finally:
@@ -217,8 +237,14 @@ def probe(page: Path, browser: str, tmp: Path, shots: Path, built_site: Path) ->
     record = json.loads(htmllib.unescape(found.group(1)))
     record["bertviz"] = bertviz_boxes(dom)
     name = page.relative_to(built_site).as_posix().replace("/", "_").removesuffix(".html")
-    run_chromium(browser, tmp / f"shot_{page.stem}", "--window-size=1280,2400", "--hide-scrollbars",
-                 f"--screenshot={shots / (name + '.png')}", page.as_uri())
+    run_chromium(
+        browser,
+        tmp / f"shot_{page.stem}",
+        "--window-size=1280,2400",
+        "--hide-scrollbars",
+        f"--screenshot={shots / (name + '.png')}",
+        page.as_uri(),
+    )
     return record
 
 
@@ -231,15 +257,18 @@ def test_every_page_in_a_browser_without_network(built_site, pages, tmp_path):
     for page in pages:
         rec = probe(page, browser, tmp_path, shots, built_site)
         where = page.relative_to(built_site).as_posix()
-        problems += [f"{where}: JavaScript error: {e}" for e in rec["errors"]
-                     if not any(a in e for a in ALLOWED_EXTERNAL)]
+        problems += [
+            f"{where}: JavaScript error: {e}" for e in rec["errors"] if not any(a in e for a in ALLOWED_EXTERNAL)
+        ]
         for url in rec["failed"]:
             if any(a in url for a in ALLOWED_EXTERNAL):
                 tolerated.add(url)
             else:
                 problems.append(f"{where}: failed to load {url}")
         problems += [f"{where}: broken image {src}" for src in rec["broken"]]
-        problems += [f"{where}: bertviz view {i} drew nothing" for i, box in enumerate(rec["bertviz"]) if not box.get("svg")]
+        problems += [
+            f"{where}: bertviz view {i} drew nothing" for i, box in enumerate(rec["bertviz"]) if not box.get("svg")
+        ]
     seconds = time.perf_counter() - start
     print(f"\nbrowser check: {len(pages)} pages in {seconds:.0f} s; screenshots in {shots}")
     if tolerated:

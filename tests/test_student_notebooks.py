@@ -36,8 +36,14 @@ def cells(path):
 
 
 def test_every_chapter_has_exercises_and_a_quiz():
-    assert [p.stem for p in CHAPTERS] == ["01_background", "02_attention", "03_pretraining", "04_fine_tuning",
-                                          "05_evaluation", "06_faq"]
+    assert [p.stem for p in CHAPTERS] == [
+        "01_background",
+        "02_attention",
+        "03_pretraining",
+        "04_fine_tuning",
+        "05_evaluation",
+        "06_faq",
+    ]
     assert CHAPTERS == sorted(msn.BOOK.glob("*.ipynb")), "every chapter of the book has exercises"
     assert sorted(quiz.QUIZZES) == [p.stem.split("_")[0] for p in CHAPTERS]
     assert sorted({k.split(".")[0] for k in check.EXERCISES}, key=int) == [str(int(p.stem[:2])) for p in CHAPTERS]
@@ -81,8 +87,11 @@ def test_stubs_contain_no_solution_code(chapter):
         assert stub["source"].startswith(msn.STUB_HEADER)
         for line in stub["source"].splitlines():
             assert STUB_LINE.match(line), f"not a stub line: {line!r}"
-        solution_lines = {line.strip() for line in book[stub["id"]]["source"].splitlines()
-                          if line.strip() and not line.lstrip().startswith(("def ", "#"))}
+        solution_lines = {
+            line.strip()
+            for line in book[stub["id"]]["source"].splitlines()
+            if line.strip() and not line.lstrip().startswith(("def ", "#"))
+        }
         assert not solution_lines & {line.strip() for line in stub["source"].splitlines()}
 
 
@@ -106,8 +115,7 @@ def test_stub_source_keeps_only_what_the_check_uses():
     solution = "import math\nx = 3\nanswer = math.sqrt(x)\n\n\ndef helper(a, *, b=2):\n    return a + b\n"
     assert msn.stub_source(solution, "check.exercise('1.1', answer)") == "# Your code here\nanswer = None"
     stub = msn.stub_source(solution, "check.exercise('1.3', helper)")
-    assert stub == ('# Your code here\n\n\ndef helper(a, *, b=2):\n'
-                    '    raise NotImplementedError("write helper here")')
+    assert stub == ('# Your code here\n\n\ndef helper(a, *, b=2):\n    raise NotImplementedError("write helper here")')
     namespace = {}
     exec(stub, namespace)  # the stub itself is valid Python
     with pytest.raises(NotImplementedError):

@@ -9,8 +9,9 @@ from helpers.tables import from_table
 
 def _frame(n_pos: int = 60, n_neg: int = 40, n_mix: int = 0) -> pd.DataFrame:
     labels = ["positive"] * n_pos + ["negative"] * n_neg + ["mixed"] * n_mix
-    return pd.DataFrame({"text": [f"review number {i}" for i in range(len(labels))], "label": labels,
-                         "stars": range(len(labels))})
+    return pd.DataFrame(
+        {"text": [f"review number {i}" for i in range(len(labels))], "label": labels, "stars": range(len(labels))}
+    )
 
 
 def test_string_labels_become_class_names_and_splits_have_the_asked_sizes():

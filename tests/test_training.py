@@ -16,24 +16,51 @@ import helpers.training as train_module
 from helpers.training import LengthBucketSampler, load_checkpoint, param_groups, plot_history, train
 
 TEXTS = [
-    "a gorgeous, witty film", "dull.", "the plot never comes together and the jokes fall flat",
-    "one of the best films of the year", "i hated it", "a warm, funny and beautifully acted story",
-    "too long", "a mess from start to finish, with nothing to recommend it", "wonderful", "bad acting, worse script",
-    "an easy, charming watch", "it drags", "the cast is terrific and the ending earns its tears", "pointless",
-    "smart and moving", "a tedious slog through familiar territory", "great fun", "forgettable",
-    "a small miracle of a movie", "not worth the ticket", "funny", "the director has no idea what to do with the story",
-    "a delight", "boring and predictable from the first scene to the last",
+    "a gorgeous, witty film",
+    "dull.",
+    "the plot never comes together and the jokes fall flat",
+    "one of the best films of the year",
+    "i hated it",
+    "a warm, funny and beautifully acted story",
+    "too long",
+    "a mess from start to finish, with nothing to recommend it",
+    "wonderful",
+    "bad acting, worse script",
+    "an easy, charming watch",
+    "it drags",
+    "the cast is terrific and the ending earns its tears",
+    "pointless",
+    "smart and moving",
+    "a tedious slog through familiar territory",
+    "great fun",
+    "forgettable",
+    "a small miracle of a movie",
+    "not worth the ticket",
+    "funny",
+    "the director has no idea what to do with the story",
+    "a delight",
+    "boring and predictable from the first scene to the last",
 ]
 LABELS = [1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
-EVAL = (["a joy to watch", "awful", "brilliant and touching", "a waste of time", "lovely", "dreadful"],
-        [1, 0, 1, 0, 1, 0])
+EVAL = (
+    ["a joy to watch", "awful", "brilliant and touching", "a waste of time", "lovely", "dreadful"],
+    [1, 0, 1, 0, 1, 0],
+)
 
 
 def tiny_model(seed=0, dropout=0.1, num_labels=2, vocab_size=30522):
     torch.manual_seed(seed)
-    cfg = BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=64, num_labels=num_labels,
-                     hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+    cfg = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=num_labels,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
+    )
     return BertForSequenceClassification(cfg)
 
 
@@ -46,6 +73,7 @@ def weights_of(model):
 
 
 # --- the bucketing sampler --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("pool_batches", [None, 3])
 def test_sampler_yields_every_index_once_per_epoch(pool_batches):
@@ -78,6 +106,7 @@ def test_sampler_batches_are_length_homogeneous():
 
 # --- optimiser groups, history, schedule -------------------------------------------------------------
 
+
 def test_no_weight_decay_on_biases_and_layernorm():
     model = tiny_model()
     decay, no_decay = param_groups(model, 0.01)
@@ -89,15 +118,33 @@ def test_no_weight_decay_on_biases_and_layernorm():
 
 
 def test_history_lengths_and_warmup_then_decay(tokenizer):
-    result = train(tiny_model(), (TEXTS, LABELS), EVAL, tokenizer=tokenizer, epochs=3, batch_size=4, lr=1e-3,
-                   warmup_ratio=0.2, **quiet())
+    result = train(
+        tiny_model(),
+        (TEXTS, LABELS),
+        EVAL,
+        tokenizer=tokenizer,
+        epochs=3,
+        batch_size=4,
+        lr=1e-3,
+        warmup_ratio=0.2,
+        **quiet(),
+    )
     steps_per_epoch = math.ceil(len(TEXTS) / 4)
     assert len(result.steps) == 3 * steps_per_epoch
     assert result.steps["step"].tolist() == list(range(1, 3 * steps_per_epoch + 1))
     assert np.isfinite(result.steps["loss"]).all()
     assert len(result.history) == 3 and result.history["epoch"].tolist() == [1, 2, 3]
-    for col in ("train_loss", "lr", "eval_loss", "eval_accuracy", "eval_f1", "seq_per_s", "tokens_per_s",
-                "padding", "seconds"):
+    for col in (
+        "train_loss",
+        "lr",
+        "eval_loss",
+        "eval_accuracy",
+        "eval_f1",
+        "seq_per_s",
+        "tokens_per_s",
+        "padding",
+        "seconds",
+    ):
         assert col in result.history
     lrs = result.steps["lr"].to_numpy()
     warmup = math.ceil(0.2 * len(lrs))
@@ -109,8 +156,18 @@ def test_history_lengths_and_warmup_then_decay(tokenizer):
 
 
 def test_eval_every_adds_rows_and_training_learns(tokenizer):
-    result = train(tiny_model(dropout=0.0), (TEXTS, LABELS), (TEXTS, LABELS), tokenizer=tokenizer, epochs=4,
-                   batch_size=8, lr=3e-3, eval_every=2, metric="loss", **quiet())
+    result = train(
+        tiny_model(dropout=0.0),
+        (TEXTS, LABELS),
+        (TEXTS, LABELS),
+        tokenizer=tokenizer,
+        epochs=4,
+        batch_size=8,
+        lr=3e-3,
+        eval_every=2,
+        metric="loss",
+        **quiet(),
+    )
     # 3 steps per epoch: evaluations every 2 steps and at the 4 epoch ends (steps 6 and 12 are both)
 
     assert result.history["step"].tolist() == [2, 3, 4, 6, 8, 9, 10, 12]
@@ -121,8 +178,9 @@ def test_eval_every_adds_rows_and_training_learns(tokenizer):
 def test_dataset_input_sets_label_names(tokenizer):
     import datasets
 
-    features = datasets.Features({"text": datasets.Value("string"),
-                                  "label": datasets.ClassLabel(names=["negative", "positive"])})
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "positive"])}
+    )
     ds = datasets.Dataset.from_dict({"text": TEXTS, "label": LABELS}, features=features)
     model = tiny_model()
     result = train(model, ds, ds, tokenizer=tokenizer, epochs=1, batch_size=8, **quiet())
@@ -134,8 +192,18 @@ def test_early_stopping_and_best_model(tokenizer):
     model = tiny_model()
     before = weights_of(model)
     # lr 0: nothing changes, the validation loss never improves, so patience 1 stops after the 2nd evaluation
-    result = train(model, (TEXTS, LABELS), EVAL, tokenizer=tokenizer, epochs=5, batch_size=8, lr=0.0,
-                   metric="loss", early_stopping_patience=1, **quiet())
+    result = train(
+        model,
+        (TEXTS, LABELS),
+        EVAL,
+        tokenizer=tokenizer,
+        epochs=5,
+        batch_size=8,
+        lr=0.0,
+        metric="loss",
+        early_stopping_patience=1,
+        **quiet(),
+    )
     assert len(result.history) == 2
     assert any("Early stopping" in n for n in result.notes)
     assert all(torch.equal(before[k], v) for k, v in result.model.state_dict().items())
@@ -151,6 +219,7 @@ def test_plot_history(tokenizer):
 
 # --- resume: an interrupted run ends exactly like an uninterrupted one ---------------------------------
 
+
 def test_resume_after_interruption_gives_identical_weights_and_metrics(tokenizer, tmp_path):
     settings = dict(tokenizer=tokenizer, epochs=3, batch_size=4, lr=2e-3, **quiet())  # dropout on: RNG matters
     full = train(tiny_model(), (TEXTS, LABELS), EVAL, **settings)
@@ -163,8 +232,15 @@ def test_resume_after_interruption_gives_identical_weights_and_metrics(tokenizer
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        train(tiny_model(), (TEXTS, LABELS), EVAL, checkpoint_dir=tmp_path, checkpoint_every=5,
-              on_step=crash_at_step_11, **settings)
+        train(
+            tiny_model(),
+            (TEXTS, LABELS),
+            EVAL,
+            checkpoint_dir=tmp_path,
+            checkpoint_every=5,
+            on_step=crash_at_step_11,
+            **settings,
+        )
     saved = load_checkpoint(tmp_path)
     assert saved["loop"]["step"] == 10 and saved["loop"]["epoch"] == 1 and saved["loop"]["batch"] == 4
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left behind
@@ -179,14 +255,25 @@ def test_resume_after_interruption_gives_identical_weights_and_metrics(tokenizer
 
 
 def test_resume_refuses_other_settings(tokenizer, tmp_path):
-    train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, checkpoint_dir=tmp_path,
-          **quiet())
+    train(
+        tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, checkpoint_dir=tmp_path, **quiet()
+    )
     with pytest.raises(ValueError, match="other settings"):
-        train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, lr=5e-4,
-              checkpoint_dir=tmp_path, resume=True, **quiet())
+        train(
+            tiny_model(),
+            (TEXTS, LABELS),
+            tokenizer=tokenizer,
+            epochs=1,
+            batch_size=8,
+            lr=5e-4,
+            checkpoint_dir=tmp_path,
+            resume=True,
+            **quiet(),
+        )
 
 
 # --- out of memory: half the micro-batch, twice the accumulation, same result ---------------------------
+
 
 def test_oom_retry_halves_micro_batch_and_keeps_the_result(tokenizer, monkeypatch):
     settings = dict(tokenizer=tokenizer, epochs=2, lr=2e-3, **quiet())
@@ -215,6 +302,7 @@ def test_oom_retry_halves_micro_batch_and_keeps_the_result(tokenizer, monkeypatc
 
 # --- bad input: clear errors before any training ---------------------------------------------------------
 
+
 @pytest.fixture
 def no_training(monkeypatch):
     def must_not_run(*args, **kwargs):
@@ -223,16 +311,19 @@ def no_training(monkeypatch):
     monkeypatch.setattr(train_module, "forward_backward", must_not_run)
 
 
-@pytest.mark.parametrize("data, error, message", [
-    (([], []), ValueError, "empty"),
-    ((["good", "bad"], [0, 2]), ValueError, "label 1 is 2"),
-    ((["good", "bad"], [0, -1]), ValueError, "label 1 is -1"),
-    ((["good", "bad"], [0, 1.0]), ValueError, "label 1 is 1.0"),
-    ((["good", None], [0, 1]), TypeError, "text 1 is NoneType"),
-    ((["good", 3], [0, 1]), TypeError, "text 1 is int"),
-    ((["good", "bad"], [0]), ValueError, "2 texts but 1 labels"),
-    ("just a string", TypeError, "must be a datasets.Dataset"),
-])
+@pytest.mark.parametrize(
+    "data, error, message",
+    [
+        (([], []), ValueError, "empty"),
+        ((["good", "bad"], [0, 2]), ValueError, "label 1 is 2"),
+        ((["good", "bad"], [0, -1]), ValueError, "label 1 is -1"),
+        ((["good", "bad"], [0, 1.0]), ValueError, "label 1 is 1.0"),
+        ((["good", None], [0, 1]), TypeError, "text 1 is NoneType"),
+        ((["good", 3], [0, 1]), TypeError, "text 1 is int"),
+        ((["good", "bad"], [0]), ValueError, "2 texts but 1 labels"),
+        ("just a string", TypeError, "must be a datasets.Dataset"),
+    ],
+)
 def test_bad_data_raises_before_training(tokenizer, no_training, data, error, message):
     with pytest.raises(error, match=message):
         train(tiny_model(), data, tokenizer=tokenizer, **quiet())
@@ -293,21 +384,33 @@ class CountingScaler(torch.amp.GradScaler):
         CountingScaler.made.append(device)
 
 
-@pytest.mark.parametrize("precision, dtype", [("fp16", torch.float16), ("bf16", torch.bfloat16),
-                                              ("auto", torch.float32)])
+@pytest.mark.parametrize(
+    "precision, dtype", [("fp16", torch.float16), ("bf16", torch.bfloat16), ("auto", torch.float32)]
+)
 def test_precision_paths_learn_a_toy_task_on_the_cpu(tokenizer, monkeypatch, precision, dtype):
     monkeypatch.setattr(torch.amp, "GradScaler", CountingScaler)
     CountingScaler.made = []
     model = tiny_model(dropout=0.0)
     seen = []
     model.classifier.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
-    result = train(model, toy_task(FILLERS[:6], 0), toy_task(FILLERS[6:], 1), tokenizer=tokenizer, epochs=10,
-                   batch_size=4, lr=3e-3, precision=precision, **quiet())
+    result = train(
+        model,
+        toy_task(FILLERS[:6], 0),
+        toy_task(FILLERS[6:], 1),
+        tokenizer=tokenizer,
+        epochs=10,
+        batch_size=4,
+        lr=3e-3,
+        precision=precision,
+        **quiet(),
+    )
     assert result.config["precision"] == ("fp32" if precision == "auto" else precision)  # auto: fp32 on a CPU
     assert set(seen) == {dtype}, "the forward ran in another precision than asked"
     assert CountingScaler.made == (["cpu"] if precision == "fp16" else [])  # loss scaling for fp16 only
     assert result.history["eval_accuracy"].iloc[-1] >= 0.95, result.history  # held-out fillers
-    assert result.history["train_loss"].iloc[-1] < 0.4 < result.history["train_loss"].iloc[0]  # it learned (ln 2 = 0.69)
+    assert (
+        result.history["train_loss"].iloc[-1] < 0.4 < result.history["train_loss"].iloc[0]
+    )  # it learned (ln 2 = 0.69)
     assert np.isfinite(result.steps["loss"]).all()
 
 
@@ -316,7 +419,7 @@ def test_fp16_skipped_step_leaves_weights_and_schedule_alone():
     model = torch.nn.Linear(4, 2)
     optimizer = train_module.make_optimizer(model, 1e-2, 0.0, torch.device("cpu"))
     scheduler = train_module.make_scheduler(optimizer, total_steps=10, warmup_ratio=0.0)
-    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
     x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
 
     def backward():
@@ -330,13 +433,13 @@ def test_fp16_skipped_step_leaves_weights_and_schedule_alone():
     assert train_module.optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm=1.0) is False
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # no update
     assert scheduler.last_epoch == 0 and scheduler.get_last_lr()[0] == pytest.approx(1e-2)  # schedule did not move
-    assert scaler.get_scale() == 2.0 ** 9 and model.weight.grad is None  # scale halved, gradients cleared
+    assert scaler.get_scale() == 2.0**9 and model.weight.grad is None  # scale halved, gradients cleared
     backward()
     assert train_module.optimizer_step(model, optimizer, scheduler, scaler, max_grad_norm=1.0) is True
     assert not torch.equal(before["weight"], model.weight) and scheduler.last_epoch == 1
 
 
-def big_first_scale(monkeypatch, scale=2.0 ** 24):
+def big_first_scale(monkeypatch, scale=2.0**24):
     """Start the loss scale so high that the first fp16 steps overflow and are skipped, as happens on a GPU."""
     real = torch.amp.GradScaler
 
@@ -348,8 +451,18 @@ def big_first_scale(monkeypatch, scale=2.0 ** 24):
 
 def test_fp16_run_with_skipped_steps_still_learns(tokenizer, monkeypatch):
     big_first_scale(monkeypatch)
-    result = train(tiny_model(dropout=0.0), toy_task(FILLERS[:6], 0), toy_task(FILLERS[6:], 1), tokenizer=tokenizer,
-                   epochs=10, batch_size=4, lr=3e-3, precision="fp16", warmup_ratio=0.2, **quiet())
+    result = train(
+        tiny_model(dropout=0.0),
+        toy_task(FILLERS[:6], 0),
+        toy_task(FILLERS[6:], 1),
+        tokenizer=tokenizer,
+        epochs=10,
+        batch_size=4,
+        lr=3e-3,
+        precision="fp16",
+        warmup_ratio=0.2,
+        **quiet(),
+    )
     skipped = result.config["skipped_steps"]
     assert skipped >= 1 and any("skipped" in n for n in result.notes)
     # a linear warm-up and decay never gives two consecutive steps the same rate, unless the schedule waited:
@@ -373,8 +486,15 @@ def test_fp16_resume_is_bitwise_identical(tokenizer, tmp_path, monkeypatch):
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        train(tiny_model(), (TEXTS, LABELS), EVAL, checkpoint_dir=tmp_path, checkpoint_every=4,
-              on_step=crash_at_step_9, **settings)
+        train(
+            tiny_model(),
+            (TEXTS, LABELS),
+            EVAL,
+            checkpoint_dir=tmp_path,
+            checkpoint_every=4,
+            on_step=crash_at_step_9,
+            **settings,
+        )
     assert load_checkpoint(tmp_path)["loop"]["step"] == 8
     resumed = train(tiny_model(seed=5), (TEXTS, LABELS), EVAL, checkpoint_dir=tmp_path, resume=True, **settings)
     a, b = full.model.state_dict(), resumed.model.state_dict()
@@ -384,16 +504,23 @@ def test_fp16_resume_is_bitwise_identical(tokenizer, tmp_path, monkeypatch):
 
 # --- the default learning rate: a published or measured rate at batch 32, a square root, a cap ---------------------
 
+
 def model_with_hidden(hidden):
-    return BertForSequenceClassification(BertConfig(vocab_size=100, hidden_size=hidden, num_hidden_layers=1,
-                                                    num_attention_heads=2, intermediate_size=2 * hidden))
+    return BertForSequenceClassification(
+        BertConfig(
+            vocab_size=100, hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2, intermediate_size=2 * hidden
+        )
+    )
 
 
-@pytest.mark.parametrize("hidden, expected", [
-    (384, {8: 5e-5, 32: 1e-4, 128: 2e-4, 256: 2e-4, 1024: 2e-4}),  # MiniLM: capped at the measured 2e-4
-    (768, {8: 1.5e-5, 32: 3e-5, 128: 5e-5, 256: 5e-5, 1024: 5e-5}),  # BERT-base: Devlin et al.'s range
-    (1024, {8: 1.5e-5, 32: 3e-5, 128: 5e-5, 256: 5e-5, 1024: 5e-5}),  # larger: the same rule
-])
+@pytest.mark.parametrize(
+    "hidden, expected",
+    [
+        (384, {8: 5e-5, 32: 1e-4, 128: 2e-4, 256: 2e-4, 1024: 2e-4}),  # MiniLM: capped at the measured 2e-4
+        (768, {8: 1.5e-5, 32: 3e-5, 128: 5e-5, 256: 5e-5, 1024: 5e-5}),  # BERT-base: Devlin et al.'s range
+        (1024, {8: 1.5e-5, 32: 3e-5, 128: 5e-5, 256: 5e-5, 1024: 5e-5}),  # larger: the same rule
+    ],
+)
 def test_default_lr_rule_and_caps(hidden, expected):
     model = model_with_hidden(hidden)
     got = {batch: train_module.default_lr(model, batch) for batch in expected}
@@ -414,14 +541,36 @@ def test_the_rate_used_is_recorded(tokenizer):
 
 # --- the shape of the code: train() is a short spine of named parts -----------------------------------------------
 
+
 def test_a_checkpoint_saves_the_loop_state_as_a_plain_dict(tokenizer, tmp_path):
-    train(tiny_model(), (TEXTS, LABELS), EVAL, tokenizer=tokenizer, epochs=1, batch_size=8, checkpoint_dir=tmp_path,
-          **quiet())
+    train(
+        tiny_model(),
+        (TEXTS, LABELS),
+        EVAL,
+        tokenizer=tokenizer,
+        epochs=1,
+        batch_size=8,
+        checkpoint_dir=tmp_path,
+        **quiet(),
+    )
     saved = load_checkpoint(tmp_path)
     assert set(saved) == {"config", "model", "optimizer", "scheduler", "scaler", "rng", "loop"}
     loop = saved["loop"]
-    keys = {"epoch", "batch", "step", "history", "steps", "best_score", "best_row", "best_weights", "bad_evals",
-            "stopped", "grad_accum", "skipped_steps", "interval"}  # the keys checkpoints have always had
+    keys = {
+        "epoch",
+        "batch",
+        "step",
+        "history",
+        "steps",
+        "best_score",
+        "best_row",
+        "best_weights",
+        "bad_evals",
+        "stopped",
+        "grad_accum",
+        "skipped_steps",
+        "interval",
+    }  # the keys checkpoints have always had
     assert type(loop) is dict and set(loop) == keys == {f.name for f in dataclasses.fields(train_module.LoopState)}
     assert loop["interval"] == {"losses": [], "examples": 0, "tokens": 0, "padded": 0}  # closed by the evaluation
     assert (loop["step"], loop["epoch"], loop["batch"], len(loop["history"]), len(loop["steps"])) == (3, 1, 0, 1, 3)
@@ -430,13 +579,17 @@ def test_a_checkpoint_saves_the_loop_state_as_a_plain_dict(tokenizer, tmp_path):
 
 def test_no_function_in_training_is_longer_than_80_lines():
     tree = ast.parse(inspect.getsource(train_module))
-    lengths = {node.name: node.end_lineno - node.lineno + 1 for node in ast.walk(tree)
-               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}  # from `def` to the last line
+    lengths = {
+        node.name: node.end_lineno - node.lineno + 1
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }  # from `def` to the last line
     assert lengths["train"] <= 80
     assert {name: n for name, n in lengths.items() if n > 80} == {}
 
 
 # --- learning-rate schedules (issue 15): the same warm-up, then linear, constant, cosine or exponential ------------
+
 
 def rates(schedule, total=20, warmup_ratio=0.2, **kw):
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
@@ -462,12 +615,23 @@ def test_schedules_share_the_warmup_and_then_differ():
 
 
 def test_train_records_the_schedule_and_follows_it(tokenizer):
-    result = train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=2, batch_size=4, lr=1e-3,
-                   warmup_ratio=0.25, schedule="cosine", **quiet())
+    result = train(
+        tiny_model(),
+        (TEXTS, LABELS),
+        tokenizer=tokenizer,
+        epochs=2,
+        batch_size=4,
+        lr=1e-3,
+        warmup_ratio=0.25,
+        schedule="cosine",
+        **quiet(),
+    )
     assert result.config["schedule"] == "cosine"
     assert result.steps["lr"].tolist() == pytest.approx((rates("cosine", total=12, warmup_ratio=0.25) * 1e-3).tolist())
-    assert train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8,
-                 **quiet()).config["schedule"] == "linear"  # the default, as before
+    assert (
+        train(tiny_model(), (TEXTS, LABELS), tokenizer=tokenizer, epochs=1, batch_size=8, **quiet()).config["schedule"]
+        == "linear"
+    )  # the default, as before
 
 
 def test_unknown_schedule_names_the_choices(tokenizer, no_training):
@@ -476,6 +640,7 @@ def test_unknown_schedule_names_the_choices(tokenizer, no_training):
 
 
 # --- frozen weights (issue 15): only requires_grad=True parameters are optimised and counted -----------------------
+
 
 def test_frozen_parameters_stay_bitwise_equal_and_are_not_counted(tokenizer):
     model = tiny_model(dropout=0.0)
@@ -505,6 +670,7 @@ def test_a_fully_frozen_model_is_refused(tokenizer, no_training):
 
 # --- a pandas DataFrame as data (issue 15): text and label columns; label names become class names -----------------
 
+
 def test_dataframe_with_string_labels_names_the_classes(tokenizer):
     import pandas as pd
 
@@ -531,14 +697,16 @@ def test_dataframe_follows_the_models_own_class_names(tokenizer):
     assert labels == [1 - y for y in LABELS] and names == ["pos", "neg"]
 
 
-@pytest.mark.parametrize("labels, message", [
-    ([0, None] + [1] * 22, r"label 1 is nan, a float: .* drop the rows without a label"),
-    ([0, 2.0] + [1] * 22, r"label 1 is 2.0, a float: .*df\['label'\] = df\['label'\].astype\(int\)"),
-])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([0, None] + [1] * 22, r"label 1 is nan, a float: .* drop the rows without a label"),
+        ([0, 2.0] + [1] * 22, r"label 1 is 2.0, a float: .*df\['label'\] = df\['label'\].astype\(int\)"),
+    ],
+)
 def test_float_labels_say_how_to_fix_them(tokenizer, no_training, labels, message):
     with pytest.raises(ValueError, match=message):  # the list form: no "num_labels" advice for a float
-        train(tiny_model(), (TEXTS, [float("nan") if y is None else y for y in labels]), tokenizer=tokenizer,
-              **quiet())
+        train(tiny_model(), (TEXTS, [float("nan") if y is None else y for y in labels]), tokenizer=tokenizer, **quiet())
 
 
 def test_dataframe_label_errors_are_clear(tokenizer, no_training):

@@ -1,4 +1,5 @@
-"""helpers.widgets: the prediction box builds, its handler gives helpers.predict's answer, and it degrades gracefully."""
+"""helpers.widgets: the prediction box builds, its handler gives helpers.predict's answer, and it degrades
+gracefully."""
 
 import builtins
 from types import SimpleNamespace
@@ -17,10 +18,16 @@ TEXTS = ["an utterly charming, funny and touching film", "the worst thing i have
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                     max_position_embeddings=64, num_labels=3,
-                     id2label={0: "negative", 1: "neutral", 2: "positive"},
-                     label2id={"negative": 0, "neutral": 1, "positive": 2})
+    cfg = BertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=3,
+        id2label={0: "negative", 1: "neutral", 2: "positive"},
+        label2id={"negative": 0, "neutral": 1, "positive": 2},
+    )
     return BertForSequenceClassification(cfg).eval()
 
 
@@ -86,8 +93,14 @@ def test_without_live_kernel_prints_table(model, tokenizer, capsys):
     assert box.classify(TEXTS[0])["label"] == table["predicted"][0]
 
 
-@pytest.mark.parametrize("shell, inside", [(None, False), (SimpleNamespace(), False),  # plain Python, terminal IPython
-                                           (SimpleNamespace(kernel=SimpleNamespace(_allow_stdin=False)), True)])
+@pytest.mark.parametrize(
+    "shell, inside",
+    [
+        (None, False),
+        (SimpleNamespace(), False),  # plain Python, terminal IPython
+        (SimpleNamespace(kernel=SimpleNamespace(_allow_stdin=False)), True),
+    ],
+)
 def test_in_jupyter_kernel_counts_any_kernel(monkeypatch, shell, inside):
     """A headless kernel (nbclient, nbval: no stdin) still counts: the question is whether a widget can be shown,
     not whether someone is at the keyboard (helpers.quiz.live_kernel)."""

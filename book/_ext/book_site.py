@@ -75,9 +75,14 @@ def add_download_button(app, pagename, templatename, context, doctree) -> None:
     if context.get("page_source_suffix") != ".ipynb":
         return
     url = f"{context['pathto'](FOLDER, 1)}/{pagename}.ipynb"
-    button = {"type": "link", "url": url, "text": ".ipynb (executed)", "icon": "fas fa-play",
-              "tooltip": "Download the notebook as this build ran it, outputs included",
-              "label": "download-executed-notebook-button"}
+    button = {
+        "type": "link",
+        "url": url,
+        "text": ".ipynb (executed)",
+        "icon": "fas fa-play",
+        "tooltip": "Download the notebook as this build ran it, outputs included",
+        "label": "download-executed-notebook-button",
+    }
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":
             group["buttons"].insert(0, button)
@@ -150,8 +155,14 @@ def language_button(app, pagename, templatename, context, doctree) -> None:
     url = f"{up}zh/{pagename}.html" if other == "zh_CN" else f"../{up}{pagename}.html"
     name = LANGUAGES[other][0]
     tooltip = "阅读本页的中文版" if other == "zh_CN" else "Read this page in English"
-    button = {"type": "link", "url": url, "text": name, "icon": "fas fa-language", "tooltip": tooltip,
-              "label": "language-switch-button"}
+    button = {
+        "type": "link",
+        "url": url,
+        "text": name,
+        "icon": "fas fa-language",
+        "tooltip": tooltip,
+        "label": "language-switch-button",
+    }
     context.setdefault("header_buttons", []).insert(0, button)
 
 
@@ -161,7 +172,9 @@ def configure(app, config) -> None:
     config.book_execution_key = execution_key()
     if config.nb_execution_mode == "cache":
         # Outputs of different profiles, sizes or helpers never share a cache (see execution_key).
-        folder = Path(app.outdir).parent.parent if LANGUAGES.get(config.language, ("", ""))[1] else Path(app.outdir).parent
+        folder = (
+            Path(app.outdir).parent.parent if LANGUAGES.get(config.language, ("", ""))[1] else Path(app.outdir).parent
+        )
         config.nb_execution_cache_path = str(folder / ".jupyter_cache" / config.book_execution_key)
 
 

@@ -40,9 +40,17 @@ def build(target: str, path_output: Path, warningiserror: bool = True, keep_goin
         out, doctrees, builder = build_dir / "html" / FOLDERS[target], build_dir / f".doctrees-{target}", "html"
     else:
         raise SystemExit(f"unknown target {target!r}: use gettext or one of {', '.join(FOLDERS)}")
-    status = build_sphinx(ROOT, out, noconfig=True, path_config=ROOT / "_config.yml", confoverrides=overrides,
-                          doctreedir=doctrees, builder=builder, warningiserror=warningiserror,
-                          keep_going=keep_going)
+    status = build_sphinx(
+        ROOT,
+        out,
+        noconfig=True,
+        path_config=ROOT / "_config.yml",
+        confoverrides=overrides,
+        doctreedir=doctrees,
+        builder=builder,
+        warningiserror=warningiserror,
+        keep_going=keep_going,
+    )
     if status == 0 and builder == "html":
         (out / "index.html").write_text(REDIRECT, encoding="utf-8")
     print(f"build_language: {target} {'written to ' + str(out) if status == 0 else 'FAILED'}")
@@ -52,7 +60,9 @@ def build(target: str, path_output: Path, warningiserror: bool = True, keep_goin
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("target", help="zh_CN (the Chinese site) or gettext (the message catalogs)")
-    parser.add_argument("--path-output", type=Path, default=ROOT, help="the folder that holds _build (default: the book)")
+    parser.add_argument(
+        "--path-output", type=Path, default=ROOT, help="the folder that holds _build (default: the book)"
+    )
     parser.add_argument("--no-warningiserror", action="store_true", help="let warnings pass (default: they fail)")
     args = parser.parse_args(argv)
     return build(args.target, args.path_output.resolve(), warningiserror=not args.no_warningiserror)

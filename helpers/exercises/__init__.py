@@ -59,11 +59,13 @@ def register(exercise_id: str) -> Callable[[Callable[..., bool]], Callable[..., 
         chapter = exercise_id.split(".")[0]
         module = checker.__module__.rsplit(".", 1)[-1]
         if module != f"ch{chapter}":
-            raise ValueError(f"exercise {exercise_id} belongs in helpers/exercises/ch{chapter}.py, not in "
-                             f"{checker.__module__}.")
+            raise ValueError(
+                f"exercise {exercise_id} belongs in helpers/exercises/ch{chapter}.py, not in {checker.__module__}."
+            )
         if exercise_id in EXERCISES:
-            raise ValueError(f"exercise {exercise_id} is registered twice: {EXERCISES[exercise_id].__name__} and "
-                             f"{checker.__name__}.")
+            raise ValueError(
+                f"exercise {exercise_id} is registered twice: {EXERCISES[exercise_id].__name__} and {checker.__name__}."
+            )
         if not (checker.__doc__ or "").strip():
             raise ValueError(f"the checker of exercise {exercise_id} ({checker.__name__}) needs a docstring.")
         EXERCISES[exercise_id] = checker
@@ -84,10 +86,15 @@ def exercise(exercise_id: str, answer: Any, **context: Any) -> bool:
     accepted = inspect.signature(checker).parameters
     unknown = sorted(set(context) - set(accepted) - {"exercise_id"})
     if unknown:
-        raise TypeError(f"exercise {key} does not take {', '.join(unknown)}; it takes "
-                        f"{', '.join(p for p in accepted if p not in ('answer', 'exercise_id'))}.")
-    missing = [name for name, p in accepted.items()
-               if p.kind is p.KEYWORD_ONLY and p.default is p.empty and name not in context]
+        raise TypeError(
+            f"exercise {key} does not take {', '.join(unknown)}; it takes "
+            f"{', '.join(p for p in accepted if p not in ('answer', 'exercise_id'))}."
+        )
+    missing = [
+        name
+        for name, p in accepted.items()
+        if p.kind is p.KEYWORD_ONLY and p.default is p.empty and name not in context
+    ]
     if missing:
         raise TypeError(f"exercise {key} needs the chapter's {', '.join(missing)} (pass {missing[0]}=...).")
     return checker(answer, exercise_id=key, **context)

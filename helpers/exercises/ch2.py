@@ -24,6 +24,81 @@ def _reference_attention(q, k, v, mask=None):
     return weights @ v, weights
 
 
+def _attention_result_problem(name: str, got, ref_out, ref_w) -> str | None:
+    """Exercise 2.1: what is wrong with what came back (not a pair of tensors, the wrong order or shapes), or
+    None when it is a pair ``(output, weights)`` of the right shapes."""
+    import torch
+
+    if got is None:
+        return "your function returned None: return `output, weights`."
+    if torch.is_tensor(got):
+        return "your function returned one tensor: return both, as `return output, weights`."
+    try:
+        out, weights = got
+    except (TypeError, ValueError):
+        return f"your function should return a pair (output, weights), not a {_type_name(got)}."
+    if not (torch.is_tensor(out) and torch.is_tensor(weights)):
+        return "both results should be tensors: (output, weights)."
+    if out.shape == ref_w.shape and weights.shape == ref_out.shape and ref_w.shape != ref_out.shape:
+        return "the two results are in the wrong order: return `output, weights`."
+    if tuple(weights.shape) != tuple(ref_w.shape):
+        return (
+            f"on {name} the weights should have shape {tuple(ref_w.shape)} (..., queries, keys), not "
+            f"{tuple(weights.shape)}. Hint: the scores are `q @ k.transpose(-2, -1)`."
+        )
+    if tuple(out.shape) != tuple(ref_out.shape):
+        return (
+            f"on {name} the output should have shape {tuple(ref_out.shape)}, not {tuple(out.shape)}. "
+            "Hint: output = weights @ v."
+        )
+    return None
+
+
+def _attention_slip(exercise_id: str, name: str, inputs, out, weights, ref_w, w_ok: bool) -> bool:
+    """Exercise 2.1's diagnosis of a wrong answer: an ignored mask, no scaling, the wrong softmax axis, a wrong
+    output from right weights, or else the largest difference."""
+    import torch
+
+    cq, ck, cv, cmask = inputs
+    scores = cq @ ck.transpose(-2, -1)
+    if cmask is not None:
+        unmasked_out, unmasked_w = _reference_attention(cq, ck, cv)
+        if torch.allclose(weights.detach().float(), unmasked_w, atol=1e-5):
+            return _report(
+                exercise_id,
+                False,
+                "the mask is ignored: padded keys still get weight. Set their "
+                "scores to -inf before the softmax, e.g. "
+                "`scores.masked_fill(~mask, float('-inf'))`.",
+            )
+    masked_scores = scores if cmask is None else scores.masked_fill(~cmask, float("-inf"))
+    if torch.allclose(weights.detach().float(), torch.softmax(masked_scores, -1), atol=1e-5):
+        return _report(
+            exercise_id,
+            False,
+            f"the weights are not scaled: divide the scores by sqrt(d_k) = sqrt({cq.size(-1)}) before the softmax.",
+        )
+    if torch.allclose(weights.detach().float(), torch.softmax(masked_scores / math.sqrt(cq.size(-1)), -2), atol=1e-5):
+        return _report(
+            exercise_id,
+            False,
+            "the softmax runs over the wrong axis: each *row* (one query, all keys) must sum to 1, so use `dim=-1`.",
+        )
+    if w_ok:
+        return _report(
+            exercise_id,
+            False,
+            "the weights are right but the output is not: it is the weighted average of the values, `weights @ v`.",
+        )
+    return _report(
+        exercise_id,
+        False,
+        f"on {name} the weights differ from softmax(q k^T / sqrt(d_k)) (largest "
+        f"difference {(weights.detach().float() - ref_w).abs().max():.2e}). "
+        "Hint: check the transpose of k and the scaling.",
+    )
+
+
 @register("2.1")
 def attention_function(answer: Any, *, q=None, k=None, v=None, exercise_id: str = "2.1") -> bool:
     """Exercise 2.1: ``my_attention(q, k, v, mask=None) -> (output, weights)``, scaled dot-product attention.
@@ -37,69 +112,40 @@ def attention_function(answer: Any, *, q=None, k=None, v=None, exercise_id: str 
     if (verdict := _function_guard(exercise_id, answer, "my_attention", "q, k, v, mask=None")) is not None:
         return verdict
     gen = torch.Generator().manual_seed(0)
-    rq, rk, rv = (torch.randn(2, 3, 5, 8, generator=gen), torch.randn(2, 3, 6, 8, generator=gen),
-                  torch.randn(2, 3, 6, 4, generator=gen))
+    rq, rk, rv = (
+        torch.randn(2, 3, 5, 8, generator=gen),
+        torch.randn(2, 3, 6, 8, generator=gen),
+        torch.randn(2, 3, 6, 4, generator=gen),
+    )
     mask = torch.ones(2, 1, 1, 6, dtype=torch.bool)
     mask[1, ..., 4:] = False
     cases = [("random q, k, v (2 texts, 3 heads, 5 queries, 6 keys)", (rq, rk, rv), None)]
     if q is not None and k is not None and v is not None:
         cases.insert(0, ("the chapter's q, k, v of layer 0", (q, k, v), None))
-    cases.append(("random q, k, v with a padding mask (the second text's last two keys are padding)",
-                  (rq, rk, rv), mask))
+    cases.append(
+        ("random q, k, v with a padding mask (the second text's last two keys are padding)", (rq, rk, rv), mask)
+    )
     for name, (cq, ck, cv), cmask in cases:
         args = (cq, ck, cv) if cmask is None else (cq, ck, cv, cmask)
         ok, got = _call_student(exercise_id, answer, "my_attention", name, *args)
         if not ok:
             return got
         ref_out, ref_w = _reference_attention(cq, ck, cv, cmask)
-        if got is None:
-            return _report(exercise_id, False, "your function returned None: return `output, weights`.")
-        if torch.is_tensor(got):
-            return _report(exercise_id, False, "your function returned one tensor: return both, as "
-                                               "`return output, weights`.")
-        try:
-            out, weights = got
-        except (TypeError, ValueError):
-            return _report(exercise_id, False, f"your function should return a pair (output, weights), not a "
-                                               f"{_type_name(got)}.")
-        if not (torch.is_tensor(out) and torch.is_tensor(weights)):
-            return _report(exercise_id, False, "both results should be tensors: (output, weights).")
-        if out.shape == ref_w.shape and weights.shape == ref_out.shape and ref_w.shape != ref_out.shape:
-            return _report(exercise_id, False, "the two results are in the wrong order: return `output, weights`.")
-        if tuple(weights.shape) != tuple(ref_w.shape):
-            return _report(exercise_id, False, f"on {name} the weights should have shape {tuple(ref_w.shape)} "
-                                               f"(..., queries, keys), not {tuple(weights.shape)}. Hint: the scores "
-                                               "are `q @ k.transpose(-2, -1)`.")
-        if tuple(out.shape) != tuple(ref_out.shape):
-            return _report(exercise_id, False, f"on {name} the output should have shape {tuple(ref_out.shape)}, "
-                                               f"not {tuple(out.shape)}. Hint: output = weights @ v.")
+        problem = _attention_result_problem(name, got, ref_out, ref_w)
+        if problem is not None:
+            return _report(exercise_id, False, problem)
+        out, weights = got
         w_ok = torch.allclose(weights.detach().float(), ref_w, atol=1e-5)
         o_ok = torch.allclose(out.detach().float(), ref_out, atol=1e-5)
         if w_ok and o_ok:
             continue
-        scores = cq @ ck.transpose(-2, -1)
-        if cmask is not None:
-            unmasked_out, unmasked_w = _reference_attention(cq, ck, cv)
-            if torch.allclose(weights.detach().float(), unmasked_w, atol=1e-5):
-                return _report(exercise_id, False, "the mask is ignored: padded keys still get weight. Set their "
-                                                   "scores to -inf before the softmax, e.g. "
-                                                   "`scores.masked_fill(~mask, float('-inf'))`.")
-        masked_scores = scores if cmask is None else scores.masked_fill(~cmask, float("-inf"))
-        if torch.allclose(weights.detach().float(), torch.softmax(masked_scores, -1), atol=1e-5):
-            return _report(exercise_id, False, "the weights are not scaled: divide the scores by sqrt(d_k) = "
-                                               f"sqrt({cq.size(-1)}) before the softmax.")
-        if torch.allclose(weights.detach().float(), torch.softmax(masked_scores / math.sqrt(cq.size(-1)), -2),
-                          atol=1e-5):
-            return _report(exercise_id, False, "the softmax runs over the wrong axis: each *row* (one query, all "
-                                               "keys) must sum to 1, so use `dim=-1`.")
-        if w_ok:
-            return _report(exercise_id, False, "the weights are right but the output is not: it is the weighted "
-                                               "average of the values, `weights @ v`.")
-        return _report(exercise_id, False, f"on {name} the weights differ from softmax(q k^T / sqrt(d_k)) (largest "
-                                           f"difference {(weights.detach().float() - ref_w).abs().max():.2e}). "
-                                           "Hint: check the transpose of k and the scaling.")
-    return _report(exercise_id, True, f"correct on {len(cases)} inputs, the padding mask included: your attention "
-                                      "matches softmax(q k^T / sqrt(d_k)) v.")
+        return _attention_slip(exercise_id, name, (cq, ck, cv, cmask), out, weights, ref_w, w_ok)
+    return _report(
+        exercise_id,
+        True,
+        f"correct on {len(cases)} inputs, the padding mask included: your attention "
+        "matches softmax(q k^T / sqrt(d_k)) v.",
+    )
 
 
 def _parts(model) -> tuple[Any, int, list[int], int, int]:
@@ -136,38 +182,54 @@ def encoder_parameter_count(answer: Any, *, model, exercise_id: str = "2.2") -> 
     positions, segments, n_layers = cfg.max_position_embeddings, cfg.type_vocab_size, cfg.num_hidden_layers
     right = emb + sum(layers) + pooler
     if value == right:
-        return _report(exercise_id, True, f"correct: {right:,} parameters = embeddings {emb:,} + {n_layers} layers "
-                                          f"x {layers[0]:,} + pooler {pooler:,}. The token table alone is "
-                                          f"{vocab * d / right:.0%} of it.")
+        return _report(
+            exercise_id,
+            True,
+            f"correct: {right:,} parameters = embeddings {emb:,} + {n_layers} layers "
+            f"x {layers[0]:,} + pooler {pooler:,}. The token table alone is "
+            f"{vocab * d / right:.0%} of it.",
+        )
     if value == right + head:
-        return _report(exercise_id, False, f"this includes the classification head ({head:,} parameters), which "
-                                           "sits on top of the encoder: count `model.bert` only.")
+        return _report(
+            exercise_id,
+            False,
+            f"this includes the classification head ({head:,} parameters), which "
+            "sits on top of the encoder: count `model.bert` only.",
+        )
     layer_no_bias = 4 * d * d + 2 * d * d_ff
     slips = [
         (right - pooler, f"you left out the pooler: a {d} x {d} dense layer with a bias on top of [CLS]."),
         (sum(layers), "this is the layers only: add the embeddings (three tables and a LayerNorm) and the pooler."),
-        (layers[0], "this is one layer; the encoder has "
-                    f"{n_layers} of them, plus the embeddings and the pooler."),
+        (layers[0], f"this is one layer; the encoder has {n_layers} of them, plus the embeddings and the pooler."),
         (right - positions * d, f"you left out the position table ({positions} x {d})."),
         (right - segments * d, f"you left out the segment (token type) table ({segments} x {d})."),
         (right - (positions + segments) * d, "you left out the position and segment tables."),
         (right - 2 * d, "you left out the embeddings' LayerNorm (a gain and a bias per feature)."),
         (right - n_layers * 4 * d, "you left out the two LayerNorms of every layer (gain and bias each)."),
         (right - n_layers * 4 * d - 2 * d, "you left out every LayerNorm (each has a gain and a bias per feature)."),
-        (right - n_layers * (5 * d + d_ff) - d,
-         "you left out the biases of the linear layers (four in attention, two in the FFN, one in the pooler)."),
-        (vocab * d + n_layers * layer_no_bias, "this counts only the token table and the layers' weight matrices; "
-                                              "add the other embeddings, biases, LayerNorms and the pooler."),
+        (
+            right - n_layers * (5 * d + d_ff) - d,
+            "you left out the biases of the linear layers (four in attention, two in the FFN, one in the pooler).",
+        ),
+        (
+            vocab * d + n_layers * layer_no_bias,
+            "this counts only the token table and the layers' weight matrices; "
+            "add the other embeddings, biases, LayerNorms and the pooler.",
+        ),
     ]
     for wrong, hint in slips:
         if value == wrong:
             return _report(exercise_id, False, f"not quite: {hint}")
     off = value - right
-    return _report(exercise_id, False, f"{int(value) if value == int(value) else value:,} is off by {off:+,.0f}. "
-                                       "Hint: embeddings = (vocabulary + positions + segments) x d_model + a "
-                                       "LayerNorm; one layer = 4 attention matrices and biases, the FFN's two "
-                                       "matrices and biases, two LayerNorms; then a pooler. Read the sizes from "
-                                       "`model.config`.")
+    return _report(
+        exercise_id,
+        False,
+        f"{int(value) if value == int(value) else value:,} is off by {off:+,.0f}. "
+        "Hint: embeddings = (vocabulary + positions + segments) x d_model + a "
+        "LayerNorm; one layer = 4 attention matrices and biases, the FFN's two "
+        "matrices and biases, two LayerNorms; then a pooler. Read the sizes from "
+        "`model.config`.",
+    )
 
 
 @register("2.3")
@@ -189,8 +251,9 @@ def previous_token_scores(answer: Any, *, att, layer: int = 0, exercise_id: str 
     try:
         got = torch.as_tensor(np.asarray(answer.detach() if torch.is_tensor(answer) else answer, dtype=float))
     except (TypeError, ValueError):
-        return _report(exercise_id, False, f"the answer should be {n_heads} numbers, one per head, not a "
-                                           f"{_type_name(answer)}.")
+        return _report(
+            exercise_id, False, f"the answer should be {n_heads} numbers, one per head, not a {_type_name(answer)}."
+        )
     words = torch.tensor([t not in ("[CLS]", "[SEP]", "[PAD]") for t in att.tokens])
     rows = torch.arange(n)
     prev = torch.zeros(n_heads, n)
@@ -199,23 +262,37 @@ def previous_token_scores(answer: Any, *, att, layer: int = 0, exercise_id: str 
     nxt[:, :-1] = w[:, rows[:-1], rows[:-1] + 1]
     right = prev[:, words].mean(-1).double()
     if got.shape == (att.weights.shape[0], n_heads):
-        return _report(exercise_id, False, f"this is a table for every layer; give the {n_heads} scores of layer "
-                                           f"{layer} only.")
+        return _report(
+            exercise_id, False, f"this is a table for every layer; give the {n_heads} scores of layer {layer} only."
+        )
     if got.numel() != n_heads:
         return _report(exercise_id, False, f"give one score per head: {n_heads} numbers, not {got.numel()}.")
     got = got.reshape(-1)
     if torch.allclose(got, right, atol=1e-5):
         best = int(right.argmax())
-        return _report(exercise_id, True, f"correct. In layer {layer}, head {best} attends most to the previous "
-                                          f"token ({right[best]:.2f} of each word's attention on average).")
-    slips = [(nxt[:, words].mean(-1), "this is the weight on the *next* token: the previous token of query i is "
-                                       "key i - 1, `weights[h, i, i - 1]`."),
-             (prev[:, 1:].mean(-1), "the rows of [CLS] and [SEP] are included: average over the word tokens only."),
-             (prev[:, words].sum(-1), "this is a sum over the words: take the mean."),
-             (prev.mean(-1), "the rows of [CLS] and [SEP] are included: average over the word tokens only.")]
+        return _report(
+            exercise_id,
+            True,
+            f"correct. In layer {layer}, head {best} attends most to the previous "
+            f"token ({right[best]:.2f} of each word's attention on average).",
+        )
+    slips = [
+        (
+            nxt[:, words].mean(-1),
+            "this is the weight on the *next* token: the previous token of query i is "
+            "key i - 1, `weights[h, i, i - 1]`.",
+        ),
+        (prev[:, 1:].mean(-1), "the rows of [CLS] and [SEP] are included: average over the word tokens only."),
+        (prev[:, words].sum(-1), "this is a sum over the words: take the mean."),
+        (prev.mean(-1), "the rows of [CLS] and [SEP] are included: average over the word tokens only."),
+    ]
     for wrong, hint in slips:
         if torch.allclose(got, wrong.double(), atol=1e-5):
             return _report(exercise_id, False, f"not quite: {hint}")
-    return _report(exercise_id, False, "these are not the previous-token scores. Hint: for a word at position i, "
-                                       f"take `att.weights[{layer}, h, i, i - 1]`, and average over the words "
-                                       "(skip [CLS] and [SEP]).")
+    return _report(
+        exercise_id,
+        False,
+        "these are not the previous-token scores. Hint: for a word at position i, "
+        f"take `att.weights[{layer}, h, i, i - 1]`, and average over the words "
+        "(skip [CLS] and [SEP]).",
+    )

@@ -18,8 +18,7 @@ MASK_NAME = "my_mask_exact"
 
 
 @register("3.1")
-def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000,
-                        exercise_id: str = "3.1") -> bool:
+def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000, exercise_id: str = "3.1") -> bool:
     """Exercise 3.1: ``my_mask_exact(input_ids, tokenizer, generator)``, masking with an exact count per sequence.
 
     The variant of BERT's rule that its original code used: in a row with n tokens that are not special, exactly
@@ -36,8 +35,7 @@ def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000,
     import torch
 
     if input_ids is None or tokenizer is None:
-        raise TypeError("masking_function needs the chapter's batch and tokenizer: input_ids=big, "
-                        "tokenizer=tokenizer")
+        raise TypeError("masking_function needs the chapter's batch and tokenizer: input_ids=big, tokenizer=tokenizer")
     if (verdict := _function_guard(exercise_id, answer, MASK_NAME, "input_ids, tokenizer, generator")) is not None:
         return verdict
     original = torch.as_tensor(input_ids, dtype=torch.long)[:max_rows].clone()
@@ -55,10 +53,14 @@ def masking_function(answer: Any, *, input_ids, tokenizer, max_rows: int = 4000,
         return verdict
     if (verdict := _masking_seeds(exercise_id, answer, original, tokenizer)) is not None:
         return verdict
-    return _report(exercise_id, True, f"correct: every row has exactly max(1, round(0.15 n)) chosen positions "
-                                      f"({n_chosen:,} in all), spread over the whole row; of them {shown} (targets "
-                                      "0.80, 0.10, 0.10); special tokens are never chosen and a seed reproduces "
-                                      "the result.")
+    return _report(
+        exercise_id,
+        True,
+        f"correct: every row has exactly max(1, round(0.15 n)) chosen positions "
+        f"({n_chosen:,} in all), spread over the whole row; of them {shown} (targets "
+        "0.80, 0.10, 0.10); special tokens are never chosen and a seed reproduces "
+        "the result.",
+    )
 
 
 def _eligible(original, tokenizer):
@@ -77,8 +79,15 @@ def _masking_outputs(exercise_id: str, answer, original, tokenizer) -> tuple[boo
         return _report(exercise_id, False, message), None, None
 
     given = original.clone()
-    ok, got = _call_student(exercise_id, answer, MASK_NAME, f"a batch of shape {tuple(original.shape)}",
-                            given, tokenizer, torch.Generator().manual_seed(0))
+    ok, got = _call_student(
+        exercise_id,
+        answer,
+        MASK_NAME,
+        f"a batch of shape {tuple(original.shape)}",
+        given,
+        tokenizer,
+        torch.Generator().manual_seed(0),
+    )
     if not ok:
         return got, None, None
     if got is None:
@@ -91,12 +100,13 @@ def _masking_outputs(exercise_id: str, answer, original, tokenizer) -> tuple[boo
     except (TypeError, ValueError, RuntimeError):
         return wrong(f"your function should return a pair of tensors (masked, labels), not a {_type_name(got)}.")
     if not torch.equal(given, original):
-        return wrong("your function changed `input_ids` in place: work on a copy (`masked = input_ids.clone()`), "
-                     "since the labels need the originals.")
+        return wrong(
+            "your function changed `input_ids` in place: work on a copy (`masked = input_ids.clone()`), "
+            "since the labels need the originals."
+        )
     for name, t in (("masked", masked), ("labels", labels)):
         if tuple(t.shape) != tuple(original.shape):
-            return wrong(f"`{name}` should have the shape of the input, {tuple(original.shape)}, not "
-                         f"{tuple(t.shape)}.")
+            return wrong(f"`{name}` should have the shape of the input, {tuple(original.shape)}, not {tuple(t.shape)}.")
     masked, labels = masked.long(), labels.long()
     if bool((masked == -100).any()) and not bool((labels == -100).any()):
         return wrong("the two results are in the wrong order: return `masked, labels`.")
@@ -110,29 +120,55 @@ def _masking_positions(exercise_id: str, original, masked, labels, tokenizer) ->
 
     chosen = labels != -100
     if not bool(chosen.any()):
-        return _report(exercise_id, False, "every label is -100, so nothing was chosen: in a row with n tokens "
-                                           "that are not special, choose max(1, round(0.15 n)) of them.")
+        return _report(
+            exercise_id,
+            False,
+            "every label is -100, so nothing was chosen: in a row with n tokens "
+            "that are not special, choose max(1, round(0.15 n)) of them.",
+        )
     if not bool((~chosen).any()):
-        return _report(exercise_id, False, "no label is -100: the labels must be -100 at every position that was "
-                                           "not chosen, so that the cross-entropy ignores them.")
+        return _report(
+            exercise_id,
+            False,
+            "no label is -100: the labels must be -100 at every position that was "
+            "not chosen, so that the cross-entropy ignores them.",
+        )
     if not torch.equal(labels[chosen], original[chosen]):
-        hint = ("the label is the corrupted input" if torch.equal(labels[chosen], masked[chosen])
-                else "some labels differ from the original ids")
-        return _report(exercise_id, False, f"{hint}: at a chosen position the label is the *original* token id "
-                                           "(`input_ids`), the token the model must recover.")
+        hint = (
+            "the label is the corrupted input"
+            if torch.equal(labels[chosen], masked[chosen])
+            else "some labels differ from the original ids"
+        )
+        return _report(
+            exercise_id,
+            False,
+            f"{hint}: at a chosen position the label is the *original* token id "
+            "(`input_ids`), the token the model must recover.",
+        )
     if bool((chosen & ~_eligible(original, tokenizer)).any()):
         n = int((chosen & ~_eligible(original, tokenizer)).sum())
-        return _report(exercise_id, False, f"{n:,} special or padding tokens ([CLS], [SEP], [PAD]) were chosen: "
-                                           "only the other tokens may be chosen, and n counts only them. Hint: "
-                                           "`torch.isin(input_ids, torch.tensor(tokenizer.all_special_ids))`.")
+        return _report(
+            exercise_id,
+            False,
+            f"{n:,} special or padding tokens ([CLS], [SEP], [PAD]) were chosen: "
+            "only the other tokens may be chosen, and n counts only them. Hint: "
+            "`torch.isin(input_ids, torch.tensor(tokenizer.all_special_ids))`.",
+        )
     changed = masked != original
     if bool((changed & ~chosen).any()):
         n = int((changed & ~chosen).sum())
-        hint = (" Every chosen position gets its label, also those replaced by a random token or kept as they "
-                "are." if not bool((chosen & (masked != tokenizer.mask_token_id)).any()) else "")
-        return _report(exercise_id, False, f"{n:,} positions with label -100 were changed: a position that is not "
-                                           "chosen must stay as it is, and one that is changed must be labelled."
-                                           f"{hint}")
+        hint = (
+            " Every chosen position gets its label, also those replaced by a random token or kept as they are."
+            if not bool((chosen & (masked != tokenizer.mask_token_id)).any())
+            else ""
+        )
+        return _report(
+            exercise_id,
+            False,
+            f"{n:,} positions with label -100 were changed: a position that is not "
+            "chosen must stay as it is, and one that is changed must be labelled."
+            f"{hint}",
+        )
     return None
 
 
@@ -142,23 +178,30 @@ def _masking_counts(exercise_id: str, original, labels, tokenizer) -> bool | Non
     n = _eligible(original, tokenizer).sum(dim=1).double()
     count = (labels != -100).sum(dim=1).double()
     x = 0.15 * n
-    ok = ((n == 0) & (count == 0)) | ((n > 0) & (count >= 1) & (((count - x).abs() <= 0.5 + 1e-6)
-                                                               | ((x < 1) & (count == 1))))
+    ok = ((n == 0) & (count == 0)) | (
+        (n > 0) & (count >= 1) & (((count - x).abs() <= 0.5 + 1e-6) | ((x < 1) & (count == 1)))
+    )
     if bool(ok.all()):
         return None
     row = int((~ok).nonzero()[0])
-    example = (f"row {row} has {int(n[row])} tokens that are not special, so it needs exactly "
-               f"max(1, round(0.15 x {int(n[row])})) = {max(1, round(float(x[row])))} chosen positions, not "
-               f"{int(count[row])}")
+    example = (
+        f"row {row} has {int(n[row])} tokens that are not special, so it needs exactly "
+        f"max(1, round(0.15 x {int(n[row])})) = {max(1, round(float(x[row])))} chosen positions, not "
+        f"{int(count[row])}"
+    )
     if bool((ok | ((count == 0) & (x < 0.5) & (n > 0))).all()):
         hint = "a short row got no chosen position: every row with tokens to choose gets at least one, max(1, ...)."
     elif bool((ok | ((n > 0) & (count == x.floor()))).all()):
-        hint = ("the count is rounded down (`int(...)`): round to the nearest whole number, `round(0.15 * n)`, and "
-                "choose at least one.")
+        hint = (
+            "the count is rounded down (`int(...)`): round to the nearest whole number, `round(0.15 * n)`, and "
+            "choose at least one."
+        )
     elif float((~ok).double().mean()) > 0.3:
-        hint = ("the counts vary from row to row as a coin per token makes them (section 3.1's rule): here choose "
-                "exactly k = max(1, round(0.15 n)) positions per row, e.g. the k smallest of one uniform number "
-                "per position.")
+        hint = (
+            "the counts vary from row to row as a coin per token makes them (section 3.1's rule): here choose "
+            "exactly k = max(1, round(0.15 n)) positions per row, e.g. the k smallest of one uniform number "
+            "per position."
+        )
     else:
         hint = "count only the tokens that are not special, and choose exactly max(1, round(0.15 n)) of them."
     return _report(exercise_id, False, f"{example}. Hint: {hint}")
@@ -172,32 +215,62 @@ def _masking_split(exercise_id: str, original, masked, labels, tokenizer) -> tup
     n_chosen = max(1, int(chosen.sum()))
     is_mask = chosen & (masked == tokenizer.mask_token_id)
     is_random = chosen & changed & ~is_mask
-    rates = {"[MASK]": (int(is_mask.sum()) / n_chosen, 0.8), "random": (int(is_random.sum()) / n_chosen, 0.1),
-             "kept": (int((chosen & ~changed).sum()) / n_chosen, 0.1)}
+    rates = {
+        "[MASK]": (int(is_mask.sum()) / n_chosen, 0.8),
+        "random": (int(is_random.sum()) / n_chosen, 0.1),
+        "kept": (int((chosen & ~changed).sum()) / n_chosen, 0.1),
+    }
     shown = ", ".join(f"{k} {p:.3f}" for k, (p, _) in rates.items())
     off = [k for k, (p, t) in rates.items() if abs(p - t) > 4 * math.sqrt(t * (1 - t) / n_chosen)]
     if off:
         p_mask, p_random = rates["[MASK]"][0], rates["random"][0]
         if abs(p_mask - 0.8) < 0.03 and abs(p_random - 0.02) < 0.01:
-            hint = ("the random share is about 0.2 x 0.1: after masking 80%, the other 20% must be split half and "
-                    "half. Draw one uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random "
-                    "token, else keep.")
+            hint = (
+                "the random share is about 0.2 x 0.1: after masking 80%, the other 20% must be split half and "
+                "half. Draw one uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random "
+                "token, else keep."
+            )
         else:
-            hint = ("of the chosen tokens, 80% become [MASK], 10% a random token and 10% stay as they are. Draw one "
-                    "uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random, else keep.")
-        return (_report(exercise_id, False, f"the counts per row are right, but the split of the chosen tokens is "
-                                            f"off: {', '.join(off)} (measured {shown}). Hint: {hint}"),
-                n_chosen, shown)
+            hint = (
+                "of the chosen tokens, 80% become [MASK], 10% a random token and 10% stay as they are. Draw one "
+                "uniform number u per position: u < 0.8 -> [MASK], 0.8 <= u < 0.9 -> random, else keep."
+            )
+        return (
+            _report(
+                exercise_id,
+                False,
+                f"the counts per row are right, but the split of the chosen tokens is "
+                f"off: {', '.join(off)} (measured {shown}). Hint: {hint}",
+            ),
+            n_chosen,
+            shown,
+        )
     random_ids = masked[is_random]
     if bool(((random_ids < 0) | (random_ids >= len(tokenizer))).any()):
-        return (_report(exercise_id, False, f"some random tokens are not ids of the vocabulary (0 to "
-                                            f"{len(tokenizer) - 1}): draw them with `torch.randint(len(tokenizer), "
-                                            "...)`."), n_chosen, shown)
+        return (
+            _report(
+                exercise_id,
+                False,
+                f"some random tokens are not ids of the vocabulary (0 to "
+                f"{len(tokenizer) - 1}): draw them with `torch.randint(len(tokenizer), "
+                "...)`.",
+            ),
+            n_chosen,
+            shown,
+        )
     if random_ids.numel() >= 20 and random_ids.unique().numel() < 0.5 * random_ids.numel():
-        return (_report(exercise_id, False, f"the {random_ids.numel():,} random replacements use only "
-                                            f"{random_ids.unique().numel()} different token(s): draw each one "
-                                            "uniformly from the whole vocabulary, `torch.randint(len(tokenizer), "
-                                            "...)`."), n_chosen, shown)
+        return (
+            _report(
+                exercise_id,
+                False,
+                f"the {random_ids.numel():,} random replacements use only "
+                f"{random_ids.unique().numel()} different token(s): draw each one "
+                "uniformly from the whole vocabulary, `torch.randint(len(tokenizer), "
+                "...)`.",
+            ),
+            n_chosen,
+            shown,
+        )
     return None, n_chosen, shown
 
 
@@ -214,10 +287,14 @@ def _masking_spread(exercise_id: str, original, labels, tokenizer) -> bool | Non
     if abs(mean_place - 0.5) <= 0.05:
         return None
     side = "first" if mean_place < 0.5 else "last"
-    return _report(exercise_id, False, f"the chosen positions are not spread over the rows: on average they sit at "
-                                       f"{mean_place:.2f} of the way along (0.5 if random), so your function takes "
-                                       f"the {side} tokens. Choose the k positions at random: draw one uniform "
-                                       "number per position and take the k smallest among the eligible ones.")
+    return _report(
+        exercise_id,
+        False,
+        f"the chosen positions are not spread over the rows: on average they sit at "
+        f"{mean_place:.2f} of the way along (0.5 if random), so your function takes "
+        f"the {side} tokens. Choose the k positions at random: draw one uniform "
+        "number per position and take the k smallest among the eligible ones.",
+    )
 
 
 def _masking_seeds(exercise_id: str, answer, original, tokenizer) -> bool | None:
@@ -227,18 +304,33 @@ def _masking_seeds(exercise_id: str, answer, original, tokenizer) -> bool | None
     small = original[:200]
     runs = []
     for seed in (1, 1, 2):
-        ok, out = _call_student(exercise_id, answer, MASK_NAME, "a second call", small.clone(), tokenizer,
-                                torch.Generator().manual_seed(seed))
+        ok, out = _call_student(
+            exercise_id,
+            answer,
+            MASK_NAME,
+            "a second call",
+            small.clone(),
+            tokenizer,
+            torch.Generator().manual_seed(seed),
+        )
         if not ok:
             return out
         runs.append(tuple(torch.as_tensor(t).long() for t in out))
     if not all(torch.equal(a, b) for a, b in zip(runs[0], runs[1])):
-        return _report(exercise_id, False, "two calls with the same generator seed gave different results: draw "
-                                           "every random number from `generator` (`torch.rand(..., "
-                                           "generator=generator)`, `torch.randint(..., generator=generator)`).")
+        return _report(
+            exercise_id,
+            False,
+            "two calls with the same generator seed gave different results: draw "
+            "every random number from `generator` (`torch.rand(..., "
+            "generator=generator)`, `torch.randint(..., generator=generator)`).",
+        )
     if all(torch.equal(a, b) for a, b in zip(runs[0], runs[2])):
-        return _report(exercise_id, False, "two different generator seeds gave the same result: use the "
-                                           "`generator` passed in, rather than a fixed seed of your own.")
+        return _report(
+            exercise_id,
+            False,
+            "two different generator seeds gave the same result: use the "
+            "`generator` passed in, rather than a fixed seed of your own.",
+        )
     return None
 
 
@@ -257,14 +349,19 @@ def pretraining_losses_by_hand(answer: Any, *, batch, output, tokenizer, exercis
     import torch
 
     if batch is None or output is None or tokenizer is None:
-        raise TypeError("pretraining_losses_by_hand needs the batch, the model's output and the tokenizer: "
-                        "batch=pair_batch, output=trained_out, tokenizer=tokenizer")
+        raise TypeError(
+            "pretraining_losses_by_hand needs the batch, the model's output and the tokenizer: "
+            "batch=pair_batch, output=trained_out, tokenizer=tokenizer"
+        )
     if answer is None:
         return _not_answered(exercise_id, "the three losses, `answer = (loss_mask, loss_random, loss_kept)`")
     values = _as_numbers(answer, 3)
     if values is None:
-        return _report(exercise_id, False, "the answer should be three numbers, `(loss_mask, loss_random, "
-                                           f"loss_kept)`, not a {_type_name(answer)}.")
+        return _report(
+            exercise_id,
+            False,
+            f"the answer should be three numbers, `(loss_mask, loss_random, loss_kept)`, not a {_type_name(answer)}.",
+        )
     logits = output.prediction_logits.detach().double().cpu()
     labels, ids = batch["labels"].cpu(), batch["input_ids"].cpu()
     chosen = labels != -100
@@ -279,28 +376,42 @@ def pretraining_losses_by_hand(answer: Any, *, batch, output, tokenizer, exercis
 
     if same(values, right):
         sizes = ", ".join(f"{int(g.sum())}" for g in order)
-        return _report(exercise_id, True, f"correct: [MASK] {right[0]:.3f}, random {right[1]:.3f}, kept "
-                                          f"{right[2]:.3f} (over {sizes} positions). Which is lowest, and why?")
+        return _report(
+            exercise_id,
+            True,
+            f"correct: [MASK] {right[0]:.3f}, random {right[1]:.3f}, kept "
+            f"{right[2]:.3f} (over {sizes} positions). Which is lowest, and why?",
+        )
     n_all = int(chosen.sum())
     overall = float(nll[chosen].mean())
     merged = chosen & ~groups["[MASK]"]
-    slips = [([overall] * 3, "the three numbers are the overall L_MLM: average over each group separately."),
-             ([float(nll[g].sum()) for g in order], "these are sums: take the mean within each group."),
-             ([float(nll[g].sum()) / n_all for g in order], "each group's sum is divided by N, the number of all "
-                                                            "chosen positions: divide by the group's own size."),
-             ([right[0], float(nll[merged].mean()) if bool(merged.any()) else math.nan, right[2]],
-              "the random group also holds the kept tokens: a random position is chosen, not [MASK], and its input "
-              "differs from its label."),
-             ([-v for v in right], "the sign is wrong: the loss is *minus* the mean log-probability.")]
+    slips = [
+        ([overall] * 3, "the three numbers are the overall L_MLM: average over each group separately."),
+        ([float(nll[g].sum()) for g in order], "these are sums: take the mean within each group."),
+        (
+            [float(nll[g].sum()) / n_all for g in order],
+            "each group's sum is divided by N, the number of all chosen positions: divide by the group's own size.",
+        ),
+        (
+            [right[0], float(nll[merged].mean()) if bool(merged.any()) else math.nan, right[2]],
+            "the random group also holds the kept tokens: a random position is chosen, not [MASK], and its input "
+            "differs from its label.",
+        ),
+        ([-v for v in right], "the sign is wrong: the loss is *minus* the mean log-probability."),
+    ]
     hint = next((h for wrong, h in slips if same(values, wrong)), None)
     if hint is None and any(same(values, list(p)) for p in itertools.permutations(right)):
         hint = "the right numbers in the wrong order: `answer = (loss_mask, loss_random, loss_kept)`."
     if hint:
         return _report(exercise_id, False, f"not quite: {hint}")
-    return _report(exercise_id, False, "not the three losses. Hint: `chosen = labels != -100`; [MASK] positions: "
-                                       "chosen and `input_ids == tokenizer.mask_token_id`; kept: chosen and "
-                                       "`input_ids == labels`; random: the other chosen ones. In each group, "
-                                       "average minus the log-softmax of the logits at the label.")
+    return _report(
+        exercise_id,
+        False,
+        "not the three losses. Hint: `chosen = labels != -100`; [MASK] positions: "
+        "chosen and `input_ids == tokenizer.mask_token_id`; kept: chosen and "
+        "`input_ids == labels`; random: the other chosen ones. In each group, "
+        "average minus the log-softmax of the logits at the label.",
+    )
 
 
 NSP_CHECK_PAIRS: list[tuple[str, str]] = [
@@ -337,27 +448,39 @@ def pair_encoding_function(answer: Any, *, tokenizer, pairs=None, n_pairs: int =
         if got is None:
             return _report(exercise_id, False, "your function returned None: return `input_ids, token_type_ids`.")
         if isinstance(got, dict):
-            return _report(exercise_id, False, "return the two lists as a pair, `return input_ids, token_type_ids`, "
-                                               "not a dict.")
+            return _report(
+                exercise_id, False, "return the two lists as a pair, `return input_ids, token_type_ids`, not a dict."
+            )
         try:
             got_ids, got_types = got
             got_ids = [x for x in (got_ids.tolist() if torch.is_tensor(got_ids) else list(got_ids))]
             got_types = [x for x in (got_types.tolist() if torch.is_tensor(got_types) else list(got_types))]
         except (TypeError, ValueError):
-            return _report(exercise_id, False, f"your function should return a pair of lists (input_ids, "
-                                               f"token_type_ids), not a {_type_name(got)}.")
+            return _report(
+                exercise_id,
+                False,
+                f"your function should return a pair of lists (input_ids, token_type_ids), not a {_type_name(got)}.",
+            )
         if got_ids and all(isinstance(x, str) for x in got_ids):
-            return _report(exercise_id, False, "your function returns tokens (strings): turn them into ids with "
-                                               "`tokenizer.convert_tokens_to_ids`.")
+            return _report(
+                exercise_id,
+                False,
+                "your function returns tokens (strings): turn them into ids with `tokenizer.convert_tokens_to_ids`.",
+            )
         if got_ids == types and got_types == ids:
-            return _report(exercise_id, False, "the two results are in the wrong order: return "
-                                               "`input_ids, token_type_ids`.")
+            return _report(
+                exercise_id, False, "the two results are in the wrong order: return `input_ids, token_type_ids`."
+            )
         if got_ids != ids:
-            return _report(exercise_id, False, f"{where} the input ids are not right: "
-                                               f"{_pair_ids_hint(got_ids, ids, tokenizer)}")
+            return _report(
+                exercise_id, False, f"{where} the input ids are not right: {_pair_ids_hint(got_ids, ids, tokenizer)}"
+            )
         if len(got_types) != len(ids):
-            return _report(exercise_id, False, f"{where} there are {len(ids)} tokens but {len(got_types)} segment ids: "
-                                               "give one segment id per token.")
+            return _report(
+                exercise_id,
+                False,
+                f"{where} there are {len(ids)} tokens but {len(got_types)} segment ids: give one segment id per token.",
+            )
         if got_types == types:
             continue
         middle = ids.index(sep)
@@ -374,9 +497,13 @@ def pair_encoding_function(answer: Any, *, tokenizer, pairs=None, n_pairs: int =
         else:
             hint = "0 for [CLS], A's tokens and the [SEP] after them; 1 for B's tokens and the final [SEP]."
         return _report(exercise_id, False, f"{where} the input ids are right but the segment ids are not: {hint}")
-    return _report(exercise_id, True, f"correct on {len(cases)} pairs: [CLS] A [SEP] B [SEP], with segment 0 up to "
-                                      "and including the first [SEP] and 1 after it, exactly as `tokenizer(a, b)` "
-                                      "encodes a pair.")
+    return _report(
+        exercise_id,
+        True,
+        f"correct on {len(cases)} pairs: [CLS] A [SEP] B [SEP], with segment 0 up to "
+        "and including the first [SEP] and 1 after it, exactly as `tokenizer(a, b)` "
+        "encodes a pair.",
+    )
 
 
 def _pair_ids_hint(got_ids: list, ids: list[int], tokenizer) -> str:
@@ -389,9 +516,13 @@ def _pair_ids_hint(got_ids: list, ids: list[int], tokenizer) -> str:
     if got_ids == [x for i, x in enumerate(ids) if not (x == sep and i < len(ids) - 1)]:
         return "the [SEP] between A and B is missing."
     if got_ids[:1] == [cls] and got_ids.count(cls) > 1:
-        return ("there is more than one [CLS]: `tokenizer.encode(text)` adds [CLS] and [SEP] itself; "
-                "use `tokenizer.tokenize` and `tokenizer.convert_tokens_to_ids`.")
+        return (
+            "there is more than one [CLS]: `tokenizer.encode(text)` adds [CLS] and [SEP] itself; "
+            "use `tokenizer.tokenize` and `tokenizer.convert_tokens_to_ids`."
+        )
     i = next((k for k, (x, y) in enumerate(zip(got_ids, ids)) if x != y), min(len(got_ids), len(ids)))
     expect = tokenizer.convert_ids_to_tokens(ids[i]) if i < len(ids) else "the end"
-    return (f"the ids differ from the tokenizer's from position {i} on (expected {expect!r} there). The "
-            "layout is [CLS], the tokens of A, [SEP], the tokens of B, [SEP].")
+    return (
+        f"the ids differ from the tokenizer's from position {i} on (expected {expect!r} there). The "
+        "layout is [CLS], the tokens of A, [SEP], the tokens of B, [SEP]."
+    )

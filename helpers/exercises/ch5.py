@@ -11,8 +11,17 @@ from typing import Any
 import numpy as np
 
 from . import register
-from .guards import (_as_number, _as_numbers, _call_student, _close, _function_guard, _not_answered, _report,
-                     _slip_hint, _type_name)
+from .guards import (
+    _as_number,
+    _as_numbers,
+    _call_student,
+    _close,
+    _function_guard,
+    _not_answered,
+    _report,
+    _slip_hint,
+    _type_name,
+)
 
 
 @register("5.1")
@@ -27,8 +36,9 @@ def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exer
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
     if y_true is None or y_pred is None or names is None:
-        raise TypeError("class_scores_by_hand needs the chapter's labels and predictions: y_true=..., y_pred=..., "
-                        "names=...")
+        raise TypeError(
+            "class_scores_by_hand needs the chapter's labels and predictions: y_true=..., y_pred=..., names=..."
+        )
     names = list(names)
     if label not in names:
         raise ValueError(f"{label!r} is not one of the classes {names}.")
@@ -36,8 +46,11 @@ def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exer
         return _not_answered(exercise_id, "the three numbers, `answer = (precision, recall, f1)`")
     values = _as_numbers(answer, 3)
     if values is None:
-        return _report(exercise_id, False, f"the answer should be three numbers, `(precision, recall, f1)`, not a "
-                                           f"{_type_name(answer)}.")
+        return _report(
+            exercise_id,
+            False,
+            f"the answer should be three numbers, `(precision, recall, f1)`, not a {_type_name(answer)}.",
+        )
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     labels = list(range(len(names)))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
@@ -50,17 +63,28 @@ def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exer
 
     if same(values, right):
         n_pred = int(np.sum(y_pred == c))
-        said = (f"of the {n_pred} predicted {label}, the share that are {label}" if n_pred else
-                f"nothing was predicted {label}, so 0 by convention")
-        return _report(exercise_id, True, f"correct: for {label}, precision = {right[0]:.4f} ({said}), recall = "
-                                          f"{right[1]:.4f} (of the {int(s[c])} that are {label}, the share found), "
-                                          f"F1 = {right[2]:.4f}.")
+        said = (
+            f"of the {n_pred} predicted {label}, the share that are {label}"
+            if n_pred
+            else f"nothing was predicted {label}, so 0 by convention"
+        )
+        return _report(
+            exercise_id,
+            True,
+            f"correct: for {label}, precision = {right[0]:.4f} ({said}), recall = "
+            f"{right[1]:.4f} (of the {int(s[c])} that are {label}, the share found), "
+            f"F1 = {right[2]:.4f}.",
+        )
     if same(values, [100 * x for x in right]):
         return _report(exercise_id, False, "these are percentages: give fractions between 0 and 1.")
     if same(values, (right[1], right[0], right[2])) and not _close(right[0], right[1], 1e-6):
-        return _report(exercise_id, False, "precision and recall are swapped. In `confusion_matrix(y_true, y_pred)` "
-                                           "the rows are the true classes and the columns the predictions: "
-                                           "precision = TP / (column sum), recall = TP / (row sum).")
+        return _report(
+            exercise_id,
+            False,
+            "precision and recall are swapped. In `confusion_matrix(y_true, y_pred)` "
+            "the rows are the true classes and the columns the predictions: "
+            "precision = TP / (column sum), recall = TP / (row sum).",
+        )
     hints = []
     if not _close(got_p, right[0], 1e-6) and not _close(got_p, right[1], 1e-6):
         if _close(got_p, float(accuracy_score(y_true, y_pred)), 1e-6):
@@ -68,8 +92,10 @@ def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exer
         elif _close(got_p, float(np.mean(p)), 1e-6):
             hints.append("the precision is the macro average over all classes: give this class's only")
         elif any(_close(got_p, float(x), 1e-6) for x in p):
-            hints.append("the precision is another class's: check the index of "
-                         f"{label!r} in the class names ({names.index(label)})")
+            hints.append(
+                "the precision is another class's: check the index of "
+                f"{label!r} in the class names ({names.index(label)})"
+            )
     if not _close(got_r, right[1], 1e-6) and not _close(got_r, right[0], 1e-6):
         if _close(got_r, float(np.mean(r)), 1e-6):
             hints.append("the recall is the macro average: give this class's only")
@@ -81,8 +107,10 @@ def class_scores_by_hand(answer: Any, *, y_true, y_pred, names, label: str, exer
         else:
             hints.append("precision and recall are right, but F1 = 2PR / (P + R) = 2TP / (2TP + FP + FN)")
     if not hints:
-        hints.append(f"from `cm = confusion_matrix(y_true, y_pred)` and c = {c} (the index of {label!r}): TP = "
-                     "cm[c, c], FP = the rest of column c, FN = the rest of row c")
+        hints.append(
+            f"from `cm = confusion_matrix(y_true, y_pred)` and c = {c} (the index of {label!r}): TP = "
+            "cm[c, c], FP = the rest of column c, FN = the rest of row c"
+        )
     return _report(exercise_id, False, f"not quite: {'; '.join(hints)}.")
 
 
@@ -115,9 +143,11 @@ def ece_function(answer: Any, *, probs, labels, n_bins: int = 10, exercise_id: s
     logits = rng.normal(size=(400, 3)) * 2.0
     random_probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     random_labels = np.where(rng.random(400) < 0.7, random_probs.argmax(axis=1), rng.integers(0, 3, 400))
-    cases = [("the chapter's test probabilities", probs, labels, n_bins),
-             ("random three-class probabilities, 10 bins", random_probs, random_labels, 10),
-             ("random three-class probabilities, 5 bins", random_probs, random_labels, 5)]
+    cases = [
+        ("the chapter's test probabilities", probs, labels, n_bins),
+        ("random three-class probabilities, 10 bins", random_probs, random_labels, 10),
+        ("random three-class probabilities, 5 bins", random_probs, random_labels, 5),
+    ]
     for name, cp, cl, nb in cases:
         ok, got = _call_student(exercise_id, answer, "my_mce", name, cp.copy(), cl.copy(), nb)
         if not ok:
@@ -131,33 +161,58 @@ def ece_function(answer: Any, *, probs, labels, n_bins: int = 10, exercise_id: s
             continue
         if (verdict := _mce_verdict(exercise_id, name, value, right, full, cp, cl, nb)) is not None:
             return verdict
-    return _report(exercise_id, True, f"correct on {len(cases)} inputs: the largest |accuracy - confidence| over "
-                                      "the non-empty bins of the top-label confidence. It is never below the ECE, "
-                                      "and a bin with few examples can set it alone.")
+    return _report(
+        exercise_id,
+        True,
+        f"correct on {len(cases)} inputs: the largest |accuracy - confidence| over "
+        "the non-empty bins of the top-label confidence. It is never below the ECE, "
+        "and a bin with few examples can set it alone.",
+    )
 
 
 def _mce_verdict(exercise_id: str, name: str, value: float, right: float, full, probs, labels, n_bins: int) -> bool:
     """Exercise 5.2: the verdict on a wrong MCE ``value`` (``right`` is the MCE; ``full`` the non-empty bins)."""
     conf, correct = probs.max(axis=1), (probs.argmax(axis=1) == labels)
     weights = full["count"] / full["count"].sum()
-    slips = [(float((weights * full["gap"].abs()).sum()), "this is the ECE, the weighted mean of the gaps: the MCE "
-                                                          "is the largest gap of a non-empty bin."),
-             (float(full["gap"].abs().mean()), "this is the plain mean of the gaps: take their maximum."),
-             (float(full["gap"].max()), "the absolute value is missing: an over-confident bin (accuracy below "
-                                        "confidence) has a negative gap and must count too."),
-             (abs(float(conf.mean() - correct.mean())), "this is the overall gap |accuracy - mean confidence|: "
-                                                      "compute the gap in each bin, then the largest.")]
+    slips = [
+        (
+            float((weights * full["gap"].abs()).sum()),
+            "this is the ECE, the weighted mean of the gaps: the MCE is the largest gap of a non-empty bin.",
+        ),
+        (float(full["gap"].abs().mean()), "this is the plain mean of the gaps: take their maximum."),
+        (
+            float(full["gap"].max()),
+            "the absolute value is missing: an over-confident bin (accuracy below "
+            "confidence) has a negative gap and must count too.",
+        ),
+        (
+            abs(float(conf.mean() - correct.mean())),
+            "this is the overall gap |accuracy - mean confidence|: compute the gap in each bin, then the largest.",
+        ),
+    ]
     if probs.shape[1] == 2:
         b_ids = np.clip(np.ceil(probs[:, 1] * n_bins).astype(int) - 1, 0, n_bins - 1)
-        gaps = [abs(np.mean(labels[b_ids == b] == 1) - probs[b_ids == b, 1].mean())
-                for b in range(n_bins) if (b_ids == b).any()]
-        slips.append((float(max(gaps)), "this bins the probability of class 1; calibration error uses the "
-                                        "top-label confidence, `probs.max(axis=1)`, and whether the *predicted* "
-                                        "class is right."))
+        gaps = [
+            abs(np.mean(labels[b_ids == b] == 1) - probs[b_ids == b, 1].mean())
+            for b in range(n_bins)
+            if (b_ids == b).any()
+        ]
+        slips.append(
+            (
+                float(max(gaps)),
+                "this bins the probability of class 1; calibration error uses the "
+                "top-label confidence, `probs.max(axis=1)`, and whether the *predicted* "
+                "class is right.",
+            )
+        )
     hint = _slip_hint(value, slips, 1e-6)
     if hint:
         return _report(exercise_id, False, f"on {name}: {hint}")
-    return _report(exercise_id, False, f"on {name} the MCE is {right:.4f}, not {value:.4f}. Hint: confidence = "
-                                       "`probs.max(axis=1)`, correct = (`probs.argmax(axis=1) == labels`); bin b "
-                                       "holds the confidences in (b / n_bins, (b + 1) / n_bins] (the first also "
-                                       "0); MCE = the largest |accuracy_b - confidence_b| over the non-empty bins.")
+    return _report(
+        exercise_id,
+        False,
+        f"on {name} the MCE is {right:.4f}, not {value:.4f}. Hint: confidence = "
+        "`probs.max(axis=1)`, correct = (`probs.argmax(axis=1) == labels`); bin b "
+        "holds the confidences in (b / n_bins, (b + 1) / n_bins] (the first also "
+        "0); MCE = the largest |accuracy_b - confidence_b| over the non-empty bins.",
+    )

@@ -22,19 +22,29 @@ from ..i18n import translate
 def _report(exercise_id: str, ok: bool, message: str) -> bool:
     mark = "✓" if ok else "✗"
     text = translate(f"Exercise {exercise_id}: {message}")
-    print(textwrap.fill(f"{mark} {text}", width=110, subsequent_indent="  ",
-                        break_long_words=False, break_on_hyphens=False))
+    print(
+        textwrap.fill(
+            f"{mark} {text}", width=110, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+        )
+    )
     return ok
 
 
 def _not_answered(exercise_id: str, what: str) -> bool:
-    return _report(exercise_id, False, f"no answer yet. Replace the `None` in the cell above with {what}, "
-                                       "run that cell, then run this one again.")
+    return _report(
+        exercise_id,
+        False,
+        f"no answer yet. Replace the `None` in the cell above with {what}, run that cell, then run this one again.",
+    )
 
 
 def _not_written(exercise_id: str, name: str) -> bool:
-    return _report(exercise_id, False, f"`{name}` is not written yet: replace the `raise NotImplementedError` line "
-                                       "in the cell above with your code, run that cell, then this one again.")
+    return _report(
+        exercise_id,
+        False,
+        f"`{name}` is not written yet: replace the `raise NotImplementedError` line "
+        "in the cell above with your code, run that cell, then this one again.",
+    )
 
 
 def _as_number(value: Any) -> float | None:
@@ -86,8 +96,9 @@ def _function_guard(exercise_id: str, answer: Any, name: str, signature: str) ->
     if answer is None:
         return _not_answered(exercise_id, f"your function (write `def {name}({signature}): ...` and pass `{name}`)")
     if not callable(answer):
-        return _report(exercise_id, False, f"pass the function itself (`{name}`, without brackets), not a "
-                                           f"{_type_name(answer)}.")
+        return _report(
+            exercise_id, False, f"pass the function itself (`{name}`, without brackets), not a {_type_name(answer)}."
+        )
     return None
 
 
@@ -106,5 +117,4 @@ def _call_student(exercise_id: str, fn, name: str, what: str, *args) -> tuple[bo
     except Exception as err:  # the student's code: report, never raise
         where = traceback.extract_tb(err.__traceback__)[-1]
         line = "" if where.filename == __file__ else f" (line {where.lineno})"
-        return False, _report(exercise_id, False, f"on {what}, your function raised {type(err).__name__}: "
-                                                  f"{err}{line}.")
+        return False, _report(exercise_id, False, f"on {what}, your function raised {type(err).__name__}: {err}{line}.")
