@@ -1,9 +1,7 @@
 """The training engine on a tiny randomly initialised BERT (CPU, seconds): batching, schedule, resume,
 out-of-memory retry, input checks, early stopping, history and plot."""
 
-import ast
 import dataclasses
-import inspect
 import math
 import warnings
 
@@ -577,15 +575,7 @@ def test_a_checkpoint_saves_the_loop_state_as_a_plain_dict(tokenizer, tmp_path):
     assert train_module.LoopState.from_checkpoint(loop).to_checkpoint() == loop
 
 
-def test_no_function_in_training_is_longer_than_80_lines():
-    tree = ast.parse(inspect.getsource(train_module))
-    lengths = {
-        node.name: node.end_lineno - node.lineno + 1
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }  # from `def` to the last line
-    assert lengths["train"] <= 80
-    assert {name: n for name, n in lengths.items() if n > 80} == {}
+# The length of train() and of every other function is held by tests/test_code_shape.py.
 
 
 # --- learning-rate schedules (issue 15): the same warm-up, then linear, constant, cosine or exponential ------------
