@@ -215,7 +215,8 @@ def test_every_plot_is_a_numbered_figure(built_site, site):
             )
             assert numbers, f"{stem}: figure {name} has no number"
             assert html.count(f'href="#{name}"') >= 1, f"{stem}: figure {name} is never referred to in the text"
-        assert figures, f"{stem} has no numbered figure"
+        if stem[:2].isdigit():  # the appendix explains with a live run, not a plot
+            assert figures, f"{stem} has no numbered figure"
 
 
 def probe(page: Path, browser: str, tmp: Path, shots: Path, built_site: Path) -> dict:
