@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from conftest import tiny_bert_classifier
+from result_columns import TRAIN_HISTORY, TRAIN_STEPS
 
 import helpers
 from helpers.compress import (
@@ -24,21 +25,6 @@ from helpers.compress import (
 from helpers.training import TrainResult
 
 TEXTS = ["a charming, funny film", "dull and far too long", "not bad at all", "the plot makes no sense"]
-# the columns helpers.train writes with evaluation data; train_rnn, distill and the pretraining loops write the same
-TRAIN_HISTORY = [
-    "epoch",
-    "step",
-    "train_loss",
-    "lr",
-    "eval_loss",
-    "eval_accuracy",
-    "eval_f1",
-    "seq_per_s",
-    "tokens_per_s",
-    "padding",
-    "seconds",
-]
-TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 
 
 @pytest.fixture(scope="module")

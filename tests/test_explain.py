@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
+from tiny_models import tiny_bert
 
 from helpers.explain import baseline_ids, cls_attention, integrated_gradients, plot_token_scores, word_scores
 
@@ -25,17 +25,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def tiny():
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        num_labels=3,
-        attn_implementation="eager",
-    )
-    return BertForSequenceClassification(cfg).eval()
+    return tiny_bert(num_labels=3, attn_implementation="eager")
 
 
 @pytest.mark.parametrize("output", ["prob", "logit"])

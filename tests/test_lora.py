@@ -4,23 +4,13 @@ import sys
 
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
+from tiny_models import tiny_bert
 
 import helpers.lora as lora
 
 
-def tiny_bert():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=50,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=16,
-        num_labels=2,
-    )
-    return BertForSequenceClassification(config)
+def small_bert():
+    return tiny_bert(hidden=16, vocab_size=50, max_positions=16, num_labels=2).train()
 
 
 def test_without_peft_the_error_says_how_to_install_it(monkeypatch):
@@ -29,11 +19,11 @@ def test_without_peft_the_error_says_how_to_install_it(monkeypatch):
     with pytest.raises(ImportError, match="pip install peft"):
         lora.require_peft()
     with pytest.raises(ImportError, match="pip install peft"):
-        lora.add_lora(tiny_bert())
+        lora.add_lora(small_bert())
 
 
 def test_trainable_parameters_counts_what_requires_grad():
-    model = tiny_bert()
+    model = small_bert()
     total = sum(p.numel() for p in model.parameters())
     assert lora.trainable_parameters(model) == (total, total)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -42,14 +32,14 @@ def test_trainable_parameters_counts_what_requires_grad():
 
 def test_bad_settings_are_explained():
     with pytest.raises(ValueError, match="positive whole number"):
-        lora.add_lora(tiny_bert(), r=0)
+        lora.add_lora(small_bert(), r=0)
     with pytest.raises(ValueError, match="no module named"):
-        lora.add_lora(tiny_bert(), target_modules=("q_proj",))
+        lora.add_lora(small_bert(), target_modules=("q_proj",))
 
 
 def test_add_lora_trains_only_the_adapters_and_the_head():
     pytest.importorskip("peft")
-    model = tiny_bert().eval()
+    model = small_bert().eval()
     x = torch.randint(1, 50, (2, 6))
     plain_logits = model(input_ids=x).logits.detach()
     wrapped = lora.add_lora(model, r=2).eval()

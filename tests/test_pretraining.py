@@ -10,27 +10,13 @@ import math
 
 import pytest
 import torch
+from result_columns import TRAIN_HISTORY, TRAIN_STEPS
 from transformers import BertConfig, BertForMaskedLM, BertForNextSentencePrediction, DataCollatorForLanguageModeling
 
 import helpers.pretraining as pt
 from helpers.training import TrainResult, plot_history
 
 TOLERANCE_SE = 4
-# helpers.train's columns with evaluation data (tests/test_compress.py checks that train() still writes these)
-TRAIN_HISTORY = [
-    "epoch",
-    "step",
-    "train_loss",
-    "lr",
-    "eval_loss",
-    "eval_accuracy",
-    "eval_f1",
-    "seq_per_s",
-    "tokens_per_s",
-    "padding",
-    "seconds",
-]
-TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 DOCS = [
     "Dr. Smith arrives in a small town. He finds the mayor missing! Nobody will talk to him. Then the rain starts.",
     "A young chef opens a restaurant in Paris. Her first review is a disaster. She decides to cook for her critics.",

@@ -2,27 +2,17 @@
 
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
+from tiny_models import tiny_bert
 
 from helpers.prune import encoder_linears, encoder_sparsity, prune_encoder
 
 
-def tiny_bert():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=50,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=16,
-        num_labels=2,
-    )
-    return BertForSequenceClassification(config).eval()
+def small_bert():
+    return tiny_bert(hidden=16, vocab_size=50, max_positions=16, num_labels=2)
 
 
 def test_the_encoder_linears_are_the_attention_and_feed_forward_layers():
-    names = [name for name, _ in encoder_linears(tiny_bert())]
+    names = [name for name, _ in encoder_linears(small_bert())]
     assert len(names) == 2 * 6  # query, key, value, attention output, intermediate, output per layer
     assert all(".encoder." in f".{n}" for n in names)
     assert not any("pooler" in n or "classifier" in n for n in names)
@@ -30,7 +20,7 @@ def test_the_encoder_linears_are_the_attention_and_feed_forward_layers():
 
 @pytest.mark.parametrize("amount", [0.3, 0.5, 0.9])
 def test_prune_encoder_reaches_the_sparsity_and_leaves_the_original(amount):
-    model = tiny_bert()
+    model = small_bert()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     pruned = prune_encoder(model, amount)
     assert encoder_sparsity(pruned) == pytest.approx(amount, abs=1e-3)
@@ -48,13 +38,13 @@ def test_prune_encoder_reaches_the_sparsity_and_leaves_the_original(amount):
 
 
 def test_prune_nothing_is_a_copy():
-    model = tiny_bert()
+    model = small_bert()
     x = torch.randint(1, 50, (2, 6))
     assert torch.equal(prune_encoder(model, 0.0)(input_ids=x).logits, model(input_ids=x).logits)
 
 
 def test_bad_input_is_explained():
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
-        prune_encoder(tiny_bert(), 1.0)
+        prune_encoder(small_bert(), 1.0)
     with pytest.raises(ValueError, match="BERT-style"):
         encoder_linears(torch.nn.LSTM(4, 4))

@@ -5,25 +5,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from result_columns import TRAIN_HISTORY, TRAIN_STEPS
 
 from helpers.rnn import BiLSTMClassifier, encode, predict_rnn, train_rnn
 from helpers.training import TrainResult
-
-# helpers.train's columns with evaluation data (tests/test_compress.py checks that train() still writes these)
-TRAIN_HISTORY = [
-    "epoch",
-    "step",
-    "train_loss",
-    "lr",
-    "eval_loss",
-    "eval_accuracy",
-    "eval_f1",
-    "seq_per_s",
-    "tokens_per_s",
-    "padding",
-    "seconds",
-]
-TRAIN_STEPS = ["step", "epoch", "loss", "lr"]
 
 
 def synthetic(n: int, seed: int):

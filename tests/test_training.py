@@ -8,38 +8,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from fixtures.toy_reviews import LABELS, TEXTS
+from result_columns import TRAIN_HISTORY
 from transformers import BertConfig, BertForSequenceClassification, BertModel
 
 import helpers.training as train_module
 from helpers.training import LengthBucketSampler, load_checkpoint, param_groups, plot_history, train
 
-TEXTS = [
-    "a gorgeous, witty film",
-    "dull.",
-    "the plot never comes together and the jokes fall flat",
-    "one of the best films of the year",
-    "i hated it",
-    "a warm, funny and beautifully acted story",
-    "too long",
-    "a mess from start to finish, with nothing to recommend it",
-    "wonderful",
-    "bad acting, worse script",
-    "an easy, charming watch",
-    "it drags",
-    "the cast is terrific and the ending earns its tears",
-    "pointless",
-    "smart and moving",
-    "a tedious slog through familiar territory",
-    "great fun",
-    "forgettable",
-    "a small miracle of a movie",
-    "not worth the ticket",
-    "funny",
-    "the director has no idea what to do with the story",
-    "a delight",
-    "boring and predictable from the first scene to the last",
-]
-LABELS = [1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
 EVAL = (
     ["a joy to watch", "awful", "brilliant and touching", "a waste of time", "lovely", "dreadful"],
     [1, 0, 1, 0, 1, 0],
@@ -132,18 +107,7 @@ def test_history_lengths_and_warmup_then_decay(tokenizer):
     assert result.steps["step"].tolist() == list(range(1, 3 * steps_per_epoch + 1))
     assert np.isfinite(result.steps["loss"]).all()
     assert len(result.history) == 3 and result.history["epoch"].tolist() == [1, 2, 3]
-    for col in (
-        "train_loss",
-        "lr",
-        "eval_loss",
-        "eval_accuracy",
-        "eval_f1",
-        "seq_per_s",
-        "tokens_per_s",
-        "padding",
-        "seconds",
-    ):
-        assert col in result.history
+    assert list(result.history.columns) == TRAIN_HISTORY
     lrs = result.steps["lr"].to_numpy()
     warmup = math.ceil(0.2 * len(lrs))
     peak = int(np.argmax(lrs))
@@ -218,15 +182,15 @@ def test_plot_history(tokenizer):
 # --- resume: an interrupted run ends exactly like an uninterrupted one ---------------------------------
 
 
-def test_resume_after_interruption_gives_identical_weights_and_metrics(tokenizer, tmp_path):
-    settings = dict(tokenizer=tokenizer, epochs=3, batch_size=4, lr=2e-3, **quiet())  # dropout on: RNG matters
-    full = train(tiny_model(), (TEXTS, LABELS), EVAL, **settings)
+class Interrupted(Exception):
+    """Raised from on_step to stop a run the way a crash or a killed job would."""
 
-    class Interrupted(Exception):
-        pass
 
-    def crash_at_step_11(step):
-        if step == 11:  # mid-epoch 2; the last checkpoint was written after step 10
+def train_until_crash(checkpoint_dir, *, crash_at: int, checkpoint_every: int, **settings) -> None:
+    """Start a checkpointed run of tiny_model() that crashes after step ``crash_at`` (its checkpoints stay)."""
+
+    def crash(step):
+        if step == crash_at:
             raise Interrupted
 
     with pytest.raises(Interrupted):
@@ -234,11 +198,18 @@ def test_resume_after_interruption_gives_identical_weights_and_metrics(tokenizer
             tiny_model(),
             (TEXTS, LABELS),
             EVAL,
-            checkpoint_dir=tmp_path,
-            checkpoint_every=5,
-            on_step=crash_at_step_11,
+            checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every,
+            on_step=crash,
             **settings,
         )
+
+
+def test_resume_after_interruption_gives_identical_weights_and_metrics(tokenizer, tmp_path):
+    settings = dict(tokenizer=tokenizer, epochs=3, batch_size=4, lr=2e-3, **quiet())  # dropout on: RNG matters
+    full = train(tiny_model(), (TEXTS, LABELS), EVAL, **settings)
+
+    train_until_crash(tmp_path, crash_at=11, checkpoint_every=5, **settings)  # mid-epoch 2; last checkpoint: step 10
     saved = load_checkpoint(tmp_path)
     assert saved["loop"]["step"] == 10 and saved["loop"]["epoch"] == 1 and saved["loop"]["batch"] == 4
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left behind
@@ -476,23 +447,7 @@ def test_fp16_resume_is_bitwise_identical(tokenizer, tmp_path, monkeypatch):
     settings = dict(tokenizer=tokenizer, epochs=2, batch_size=4, lr=2e-3, precision="fp16", **quiet())
     full = train(tiny_model(), (TEXTS, LABELS), EVAL, **settings)
 
-    class Interrupted(Exception):
-        pass
-
-    def crash_at_step_9(step):
-        if step == 9:
-            raise Interrupted
-
-    with pytest.raises(Interrupted):
-        train(
-            tiny_model(),
-            (TEXTS, LABELS),
-            EVAL,
-            checkpoint_dir=tmp_path,
-            checkpoint_every=4,
-            on_step=crash_at_step_9,
-            **settings,
-        )
+    train_until_crash(tmp_path, crash_at=9, checkpoint_every=4, **settings)
     assert load_checkpoint(tmp_path)["loop"]["step"] == 8
     resumed = train(tiny_model(seed=5), (TEXTS, LABELS), EVAL, checkpoint_dir=tmp_path, resume=True, **settings)
     a, b = full.model.state_dict(), resumed.model.state_dict()

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
+from tiny_models import tiny_bert
 from transformers import BertConfig, BertForSequenceClassification
 
 import helpers.widgets as hw
@@ -17,18 +17,11 @@ TEXTS = ["an utterly charming, funny and touching film", "the worst thing i have
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
+    return tiny_bert(
         num_labels=3,
         id2label={0: "negative", 1: "neutral", 2: "positive"},
         label2id={"negative": 0, "neutral": 1, "positive": 2},
     )
-    return BertForSequenceClassification(cfg).eval()
 
 
 def test_box_builds_with_text_button_and_answer(model, tokenizer):
