@@ -97,7 +97,8 @@ unset HF_DATASETS_CACHE HF_HUB_CACHE TRANSFORMERS_CACHE
 # COLAB_STAGE_UNIT_TESTS=0 skips them (for a quick local look at the notebooks; CI never sets it).
 if [ "${COLAB_STAGE_UNIT_TESTS:-1}" != "0" ]; then
   t=$SECONDS
-  unit=(tests/test_env.py tests/test_data.py tests/test_models.py tests/test_hub_cache.py tests/test_training.py)
+  unit=(tests/test_env.py tests/test_data.py tests/test_models.py tests/test_hub_cache.py tests/test_training.py
+        tests/test_distributed.py)  # the last: two torchrun launches at the floors' torch
   [ -f tests/test_chapter4_code.py ] && unit+=(tests/test_chapter4_code.py)
   BOOK_PROFILE=offline "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${unit[@]}" \
     -k "not prepare_data_script"
