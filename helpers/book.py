@@ -239,9 +239,10 @@ T4_COSTS["05_evaluation"] = ChapterCost(
 
 # Chapter 6 (full profile): bert-base, 2,000 SST-2 sentences in batches of 8 (5 learning rates x 2 passes; 3
 # overfitting runs on 500 x 6 epochs; a learning curve of 3 runs with about as many steps as one 2-pass run; 2
-# distilled students x 4 passes, counted as if they had all 12 layers); 800 IMDB reviews at 512 tokens x 2 passes,
-# then 500 test reviews read 4 ways (about 4.5 inputs of 512 each). The BiLSTM (20,000 sentences) is too small to
-# count. CPU: int8 accuracy and latency on CPU copies, TF-IDF up to all of SST-2, IMDB, tokenising SST-2.
+# distilled students x 4 passes, counted as if they had all 12 layers; LoRA at 3 rates x 2 passes, counted as full
+# training); 800 IMDB reviews at 512 tokens x 2 passes, then 500 test reviews read 4 ways (about 4.5 inputs of 512
+# each). The BiLSTM (20,000 sentences) is too small to count. CPU: int8 accuracy and latency on CPU copies, TF-IDF
+# up to all of SST-2, IMDB, tokenising SST-2.
 T4_COSTS["06_faq"] = ChapterCost(
     work=(
         Work("learning-rate sweep: 5 rates", examples=2000, tokens=25, passes=10, batch=8),
@@ -255,7 +256,7 @@ T4_COSTS["06_faq"] = ChapterCost(
         Work("overfitting: a run with half the epochs", examples=500, tokens=25, passes=3, batch=8),
         Work("imbalance: 4 arms and 2 more seeds", examples=1240, tokens=25, passes=12, batch=8),
         Work("imbalance and pruning: predictions", examples=1000, tokens=25, passes=12, train=False),
-        Work("LoRA: one run", examples=2000, tokens=25, passes=2, batch=8),
+        Work("LoRA: 3 learning rates", examples=2000, tokens=25, passes=6, batch=8),
     ),
     cpu_minutes=4.0,
 )
