@@ -397,3 +397,112 @@ def test_chinese_chapters_show_the_same_numbers(built_site, stem):
     zh = pasted.findall((built_site / "zh" / "book" / f"{stem}.html").read_text(encoding="utf-8"))
     assert en, f"{stem}: no glued value on the English page"
     assert sorted(en) == sorted(zh), f"{stem}: the Chinese page shows other numbers"
+
+
+def checker_message_samples() -> list[tuple[str, str]]:
+    """(where, sample) for every reader-facing string literal of ``helpers/exercises/guards.py`` and ``ch1.py`` ...
+    ``ch7.py``, read from the source (AST), with each ``{...}`` of an f-string filled with a stand-in: the text of a
+    variable assigned once in the same function (``where = f"on {name} ..."``), else a number."""
+    import ast
+
+    folder = ROOT / "helpers" / "exercises"
+    code_args = {"_function_guard": (2, 3), "_call_student": (2,)}  # the function's name and signature: code
+
+    def fill(node, once) -> str:
+        if isinstance(node, ast.Constant):
+            return node.value
+        sample = ""
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                sample += part.value
+            elif isinstance(part.value, ast.Name) and part.value.id in once:  # a piece built just before
+                sample += fill(once[part.value.id], once)
+            elif sample.endswith("."):  # "....{hint}": the hint starts with a space
+                sample += " 7"
+            else:  # "step{plural}" takes "s"; any other filled-in part a number
+                sample += "s" if sample[-1:].isalpha() else "7"
+        return sample
+
+    samples = []
+    for path in [folder / "guards.py", *sorted(folder.glob("ch[1-9].py"))]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip: set[int] = set()
+        verdicts: set[int] = set()  # the messages passed to _report itself
+        once: dict[int, dict[str, ast.AST]] = {}  # node -> the variables assigned once in its function
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # docstrings
+                skip.add(id(node.value))
+            elif isinstance(node, ast.Raise):  # a mistake in the notebook, not a verdict
+                skip.update(id(n) for n in ast.walk(node))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in code_args:
+                for i in code_args[node.func.id]:
+                    skip.update(id(n) for arg in node.args[i : i + 1] for n in ast.walk(arg))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_report":
+                verdicts.update(id(arg) for arg in node.args[2:3])
+            elif isinstance(node, ast.JoinedStr):
+                skip.update(id(v) for v in node.values)
+            elif isinstance(node, (ast.List, ast.Tuple)) and node.elts:  # data: test sentences, token lists
+                if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+                    skip.update(id(e) for e in node.elts)
+            elif isinstance(node, ast.FunctionDef):
+                assigned: dict[str, list] = {}
+                for a in ast.walk(node):
+                    if isinstance(a, ast.Assign) and len(a.targets) == 1 and isinstance(a.targets[0], ast.Name):
+                        assigned.setdefault(a.targets[0].id, []).append(a.value)
+                single = {k: v[0] for k, v in assigned.items() if len(v) == 1 and isinstance(v[0], ast.JoinedStr)}
+                once.update({id(n): single for n in ast.walk(node)})
+        for node in ast.walk(tree):
+            if id(node) in skip or not (
+                isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+            ):
+                continue
+            sample = fill(node, once.get(id(node), {}))
+            prose = re.sub(r"\{[^}]*\}|`[^`]*`", "", sample)
+            if id(node) in verdicts or (" " in sample.strip() and len(re.findall(r"[A-Za-z]{2,}", prose)) >= 2):
+                samples.append((f"{path.name}:{node.lineno}", sample.strip()))
+    return samples
+
+
+def test_every_checker_message_has_a_chinese_entry():
+    """Every message the checkers of chapters 1-7 and the shared guards can show has a Chinese translation.
+
+    Covers the string literals and f-strings of ``helpers/exercises/guards.py`` and ``ch1.py`` ... ``ch7.py`` (read
+    with the AST; a filled-in part stands in as the piece assigned to its variable once in the same function, else
+    as a number), whether they are passed to ``_report`` directly or first kept in a variable (a hint, a case's
+    name, a piece joined into a longer message). Left out: docstrings,
+    ``raise`` messages (mistakes in the notebook, not verdicts), the exercise's function name and signature (code),
+    and lists or tuples made only of strings (test sentences and tokens). Also checks a few messages as the
+    checkers join them: hints joined with "; ", the line number of a crash, the "first"/"last" side of exercise 3.1.
+
+    A translation fails when it equals the English, has no Chinese character, or still holds three English words in a
+    row outside code spans (a piece with no entry, or a shorter template that swallowed the message: the catalog
+    takes the first template that matches, so a template must come before the pieces it is built from).
+    """
+    samples = checker_message_samples()
+    files = {where.split(":")[0] for where, _ in samples}
+    assert files == {"guards.py", *(f"ch{n}.py" for n in range(1, 8))}, files
+    assert len(samples) >= 200, f"only {len(samples)} messages found: is the AST walk still right?"
+    missing = []
+    for where, sample in samples:
+        chinese = i18n.translate(sample, "zh")
+        english_left = re.search(r"\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b", re.sub(r"`[^`]*`", "", chinese))
+        if chinese == sample or not re.search(r"[\u4e00-\u9fff]", chinese) or english_left:
+            missing.append(f"{where}: {sample[:100]!r} -> {chinese[:100]!r}")
+    assert not missing, f"{len(missing)} checker messages have no entry in helpers/i18n.py MESSAGES_ZH:\n" + "\n".join(
+        missing
+    )
+    joined = (
+        "Exercise 5.1: not quite: the precision is the overall accuracy: use the column of this class only; the "
+        "recall is another class's: check the index of 'pos'."
+    )
+    assert i18n.translate(joined, "zh") == (
+        "练习 5.1：还不对：精确率用成了整体准确率：只用这个类别的那一列；召回率是另一个类别的：检查 'pos' 的索引。"
+    )
+    crash = "on the input ['a'], your function raised ValueError: boom (line 3)."
+    assert i18n.translate(crash, "zh") == "在输入 ['a']上，你的函数抛出了 ValueError：boom（第 3 行）。"
+    side = (
+        "the chosen positions are not spread over the rows: on average they sit at 0.10 of the way along (0.5 if "
+        "random), so your function takes the first tokens. Choose the k positions at random: draw one uniform number "
+        "per position and take the k smallest among the eligible ones."
+    )
+    assert "开头的词元" in i18n.translate(side, "zh")
