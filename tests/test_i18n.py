@@ -138,6 +138,17 @@ def test_catalog_holds_exactly_the_messages_of_the_page(templates, page):
     assert not stale, f"{page}: {len(stale)} stale entries, e.g. {sorted(stale)[0][:100]!r}{hint}"
 
 
+def test_compiled_catalogs_are_not_in_the_repository():
+    """Sphinx compiles each ``.po`` into a ``.mo`` when the ``.po`` is newer. A ``.mo`` kept in git arrives in a fresh
+    clone as new as its ``.po``, so Sphinx would serve it, stale, instead of the translation beside it."""
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(
+        ["git", "ls-files", "locales"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not [p for p in tracked if p.endswith(".mo")], "compiled .mo catalogs are tracked: git rm --cached them"
+
+
 @pytest.mark.skipif(
     shutil.which("msgfmt") is None and not os.environ.get("CI"),
     reason="msgfmt (GNU gettext) is not installed; .ci/run installs it, so CI never skips this",
